@@ -1,0 +1,54 @@
+"""Request bodies that can be sent again: what is replayable, and a file body that rewinds itself."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import IO, Any
+
+import anyio.to_thread
+import httpx
+
+__all__ = ["FileStream", "is_replayable", "request_content"]
+
+CHUNK = 64 * 1024
+
+try:  # httpx's multipart stream re-renders its fields (and seeks file fields to 0) on every iteration
+    from httpx._multipart import MultipartStream as _Multipart
+
+    _REPLAYABLE: tuple[type, ...] = (httpx.ByteStream, _Multipart)
+except ImportError:  # pragma: no cover - a future httpx without the private module
+    _REPLAYABLE = (httpx.ByteStream,)
+
+
+class FileStream(httpx.AsyncByteStream):
+    """An upload from a seekable binary file: every iteration starts from the file's position at creation.
+
+    So a retried or redirected request sends the whole body again, never the empty remainder. Reads run
+    in a worker thread, so a slow disk never blocks the event loop.
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.start = file.tell()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.file.seek(self.start)
+        while chunk := await anyio.to_thread.run_sync(self.file.read, CHUNK):
+            yield chunk
+
+
+def request_content(content: Any) -> Any:
+    """Wrap a seekable binary file in a FileStream (httpx would send it once); leave anything else as is."""
+    if hasattr(content, "read") and hasattr(content, "seek") and hasattr(content, "tell"):
+        try:
+            content.tell()
+        except (OSError, ValueError):
+            return content  # a pipe or socket pretending to be a file: one-shot
+        return FileStream(content)
+    return content
+
+
+def is_replayable(request: httpx.Request) -> bool:
+    """True if sending `request` again sends the same body (bytes, form, multipart, a rewinding file)."""
+    stream = request.stream
+    return isinstance(stream, (*_REPLAYABLE, FileStream)) or hasattr(request, "_content")

@@ -1,0 +1,420 @@
+"""AsyncPipelineClient: builds the default chain and sends httpx requests through it."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, Self, Unpack
+
+import httpx
+
+from ._body import request_content
+from ._exceptions import ConfigurationError
+from ._redact import redact_url
+from .pipeline import (
+    CONTEXT_KEY,
+    CallContext,
+    CallOptions,
+    CustomHookPolicy,
+    HeadersPolicy,
+    Pipeline,
+    Policy,
+    RequestIdPolicy,
+    RetryConfig,
+    RetryPolicy,
+    UserAgentPolicy,
+)
+from .pipeline._custom_hook import RequestHook, ResponseHook
+from .transports import DEFAULT_LIMITS, DEFAULT_TIMEOUT, create_transport
+
+__all__ = ["AsyncPipelineClient"]
+
+TimeoutTypes = httpx.Timeout | float | None
+
+
+class AsyncPipelineClient:
+    """An async HTTP client whose every request runs through a chain of policies (see DESIGN.md).
+
+    The default chain, outermost first: request id, headers, user agent, *per_call_policies*, redirect,
+    retry, *per_retry_policies*, authentication, custom hooks, logging, transport. `policies=` replaces it:
+    per_call/per_retry policies are then placed just before/after the RetryPolicy found in it (appended
+    in that order when there is none). Requests and responses are httpx's own.
+
+    Raises:
+        ConfigurationError: a bad argument, named in the message, at construction (never at the first request).
+    """
+
+    def __init__(
+        self,
+        base_url: httpx.URL | str | None = None,
+        *,
+        credential: Any = None,
+        scopes: Sequence[str] = (),
+        retry_policy: RetryPolicy | RetryConfig | None = None,
+        per_call_policies: Sequence[Policy] = (),
+        per_retry_policies: Sequence[Policy] = (),
+        policies: Sequence[Policy] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        request_id_header: str = "x-ms-client-request-id",
+        application_id: str | None = None,
+        raw_request_hook: RequestHook | None = None,
+        raw_response_hook: ResponseHook | None = None,
+        follow_redirects: bool = True,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        verify: ssl.SSLContext | str | bool = True,
+        http2: bool = False,
+        proxy: httpx.Proxy | str | None = None,
+        trust_env: bool = True,
+    ) -> None:
+        self.base_url = _base_url(base_url)
+        try:
+            self._timeout = httpx.Timeout(timeout).as_dict()
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"timeout: {exc}") from exc
+        if isinstance(retry_policy, RetryConfig):
+            retry_policy = RetryPolicy(retry_policy)
+        elif retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise ConfigurationError(
+                f"retry_policy must be a RetryPolicy or a RetryConfig, got {type(retry_policy).__name__}"
+            )
+        for name, value in (
+            ("per_call_policies", per_call_policies),
+            ("per_retry_policies", per_retry_policies),
+        ):
+            if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+                raise ConfigurationError(f"{name} must be a sequence of policies, got {type(value).__name__}")
+        if transport is None:
+            transport = create_transport(
+                limits=limits, verify=verify, http2=http2, proxy=proxy, trust_env=trust_env
+            )
+        if policies is None:
+            chain = _default_policies(
+                credential=credential,
+                scopes=scopes,
+                retry_policy=retry_policy or RetryPolicy(),
+                per_call_policies=per_call_policies,
+                per_retry_policies=per_retry_policies,
+                headers=headers,
+                request_id_header=request_id_header,
+                application_id=application_id,
+                raw_request_hook=raw_request_hook,
+                raw_response_hook=raw_response_hook,
+                follow_redirects=follow_redirects,
+            )
+        else:
+            chain = _place_around_retry(list(policies), per_call_policies, per_retry_policies)
+        self.follow_redirects = follow_redirects
+        self._pipeline = Pipeline(transport, chain)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The chain requests run through (its repr lists the policies in order)."""
+        return self._pipeline
+
+    def build_request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: TimeoutTypes | None = None,
+    ) -> httpx.Request:
+        """An httpx.Request against `base_url`, with the client's per-attempt timeouts (or `timeout`)."""
+        return httpx.Request(
+            method,
+            self._merge_url(url),
+            params=params,
+            headers=headers,
+            content=request_content(content) if content is not None else None,
+            data=data,
+            files=files,
+            json=json,
+            extensions={"timeout": self._timeout if timeout is None else httpx.Timeout(timeout).as_dict()},
+        )
+
+    def _merge_url(self, url: httpx.URL | str) -> httpx.URL:
+        merged = httpx.URL(url)
+        if merged.is_relative_url and self.base_url is not None:
+            return self.base_url.copy_with(raw_path=self.base_url.raw_path + merged.raw_path.lstrip(b"/"))
+        return merged
+
+    async def send(
+        self, request: httpx.Request, *, stream: bool = False, **options: Unpack[CallOptions]
+    ) -> httpx.Response:
+        """Send `request` through the pipeline; with `stream=True` the body is left unread (close the response).
+
+        Raises:
+            httpx.HTTPError: transport errors after the retries allowed (history attached: `pipework.history(exc)`).
+            DeadlineExceededError: the call's deadline passed.
+            TypeError: an unknown per-call option.
+        """
+        request.extensions[CONTEXT_KEY] = CallContext.from_options(stream, options)
+        if "timeout" not in request.extensions:
+            request.extensions["timeout"] = self._timeout
+        return await self._pipeline.handle_async_request(request)
+
+    async def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """Build and send a request; the body is read. Raises as `send()` does."""
+        request = self.build_request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+        )
+        return await self.send(request, **options)
+
+    async def get(
+        self,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """GET `url`. Raises as `send()` does."""
+        return await self.request("GET", url, params=params, headers=headers, timeout=timeout, **options)
+
+    async def head(
+        self,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """HEAD `url`. Raises as `send()` does."""
+        return await self.request("HEAD", url, params=params, headers=headers, timeout=timeout, **options)
+
+    async def options(
+        self,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """OPTIONS `url`. Raises as `send()` does."""
+        return await self.request("OPTIONS", url, params=params, headers=headers, timeout=timeout, **options)
+
+    async def delete(
+        self,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """DELETE `url`. Raises as `send()` does."""
+        return await self.request("DELETE", url, params=params, headers=headers, timeout=timeout, **options)
+
+    async def post(
+        self,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """POST to `url`. Raises as `send()` does."""
+        return await self.request(
+            "POST",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            **options,
+        )
+
+    async def put(
+        self,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """PUT to `url`. Raises as `send()` does."""
+        return await self.request(
+            "PUT",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            **options,
+        )
+
+    async def patch(
+        self,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """PATCH `url`. Raises as `send()` does."""
+        return await self.request(
+            "PATCH",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            **options,
+        )
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> AsyncIterator[httpx.Response]:
+        """`async with client.stream("GET", url) as response:` — the body is streamed, closed on exit."""
+        request = self.build_request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+        )
+        response = await self.send(request, stream=True, **options)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        """Close the transport and its connections."""
+        await self._pipeline.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        base = redact_url(self.base_url) if self.base_url is not None else None
+        return f"{type(self).__name__}(base_url={base!r}, pipeline={self._pipeline!r})"
+
+
+def _base_url(base_url: httpx.URL | str | None) -> httpx.URL | None:
+    if base_url is None:
+        return None
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigurationError(f"base_url is not a valid URL: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {redact_url(url)!r}")
+    return url if url.raw_path.endswith(b"/") else url.copy_with(raw_path=url.raw_path + b"/")
+
+
+def _default_policies(
+    *,
+    credential: Any,
+    scopes: Sequence[str],
+    retry_policy: RetryPolicy,
+    per_call_policies: Sequence[Policy],
+    per_retry_policies: Sequence[Policy],
+    headers: Mapping[str, str] | None,
+    request_id_header: str,
+    application_id: str | None,
+    raw_request_hook: RequestHook | None,
+    raw_response_hook: ResponseHook | None,
+    follow_redirects: bool,
+) -> list[Policy]:
+    """The reference page's order; each slot below is filled by its own module."""
+    chain: list[Policy | None] = [
+        RequestIdPolicy(request_id_header),
+        HeadersPolicy(headers),
+        UserAgentPolicy(application_id),
+        *per_call_policies,
+        None,  # slot: redirect (RedirectPolicy, honouring follow_redirects)
+        retry_policy,
+        *per_retry_policies,
+        None,  # slot: authentication (from credential and scopes)
+        CustomHookPolicy(raw_request_hook, raw_response_hook),
+        None,  # slot: logging
+    ]
+    return [policy for policy in chain if policy is not None]
+
+
+def _place_around_retry(
+    policies: list[Policy], per_call: Sequence[Policy], per_retry: Sequence[Policy]
+) -> list[Policy]:
+    for index, policy in enumerate(policies):
+        if isinstance(policy, RetryPolicy):
+            return [*policies[:index], *per_call, policy, *per_retry, *policies[index + 1 :]]
+    return [*policies, *per_call, *per_retry]

@@ -1,0 +1,49 @@
+"""RequestIdPolicy: one correlation id per call, on every attempt, in a header the service logs."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from .._exceptions import ConfigurationError
+from ._base import SansIOPolicy
+from ._context import CONTEXT_KEY, CallContext
+
+__all__ = ["RequestIdPolicy"]
+
+
+class RequestIdPolicy(SansIOPolicy):
+    """Sets `header_name` (default `x-ms-client-request-id`) to the call's correlation id.
+
+    The id is chosen once per call and kept across retries and redirects. A caller-given id wins: the
+    `request_id=` per-call option, or the header already on the request. The id is stored in the call
+    context (`context_of(request).request_id`) so logs and spans of the call can carry it.
+
+    Raises:
+        ConfigurationError: an empty header name.
+    """
+
+    __slots__ = ("header_name",)
+
+    def __init__(self, header_name: str = "x-ms-client-request-id") -> None:
+        if not header_name or not isinstance(header_name, str):
+            raise ConfigurationError("RequestIdPolicy header_name must be a non-empty string")
+        self.header_name = header_name
+
+    def on_request(self, request: httpx.Request, /) -> None:
+        """Put the call's id on the request, choosing it on the first attempt."""
+        ctx = request.extensions.get(CONTEXT_KEY)
+        headers = request.headers
+        given = headers.get(self.header_name)
+        if not isinstance(ctx, CallContext):
+            if given is None:
+                headers[self.header_name] = str(uuid.uuid4())
+            return
+        if ctx.request_id is None:
+            ctx.request_id = given if given is not None else str(uuid.uuid4())
+        if given != ctx.request_id:
+            headers[self.header_name] = ctx.request_id
+
+    def __repr__(self) -> str:
+        return f"RequestIdPolicy(header_name={self.header_name!r})"

@@ -1,0 +1,339 @@
+"""RetryPolicy: the retry loop (tenacity) around the pure decisions of `_decisions`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from typing import Any
+
+import anyio
+import httpx
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, RetryCallState, stop_never
+
+from ... import _time
+from ..._body import is_replayable
+from ..._exceptions import ConfigurationError, DeadlineExceededError
+from ..._redact import redact_url
+from .._base import CallNext
+from .._context import CONTEXT_KEY, AttemptRecord, CallContext, Outcome
+from ._config import RetryConfig
+from ._decisions import classify_error, classify_response, may_retry, plan_retry
+
+__all__ = ["RetryPolicy"]
+
+logger = logging.getLogger("pipework.retry")
+
+_KEYWORDS = {
+    "retry_total": "total",
+    "retry_connect": "connect",
+    "retry_read": "read",
+    "retry_status": "status",
+    "retry_backoff_factor": "backoff_factor",
+    "retry_backoff_max": "backoff_max",
+    "retry_mode": "mode",
+    "retry_on_status_codes": "status_codes",
+    "retry_jitter": "jitter",
+    "retry_after_max": "retry_after_max",
+    "timeout": "timeout",
+}
+_ARGUMENT_OF = {field: keyword for keyword, field in _KEYWORDS.items()}
+
+
+class RetryPolicy:
+    """Retries transient failures with capped, jittered exponential backoff, under one deadline per call.
+
+    `RetryPolicy(retry_total=5, retry_backoff_factor=0.5, ...)` takes the reference page's keyword names;
+    `RetryPolicy(config)` a RetryConfig (keywords then override its fields). The decisions are DESIGN.md's:
+    the outcome and the method decide, Retry-After is honoured within `retry_after_max` and the time left,
+    bodies that cannot be replayed are not resent, discarded responses are closed before the next attempt.
+    A call's `retry=` option replaces the config for that call. The policy holds no per-call state.
+
+    Raises:
+        ConfigurationError: (at construction) a bad value, naming the keyword argument at fault.
+    """
+
+    __slots__ = ("_retrying", "config")
+
+    def __init__(
+        self,
+        config: RetryConfig | None = None,
+        *,
+        retry_total: int | None = None,
+        retry_connect: int | None = None,
+        retry_read: int | None = None,
+        retry_status: int | None = None,
+        retry_backoff_factor: float | None = None,
+        retry_backoff_max: float | None = None,
+        retry_mode: str | None = None,
+        retry_on_status_codes: Any = None,
+        retry_jitter: float | str | None = None,
+        retry_after_max: float | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        if config is not None and not isinstance(config, RetryConfig):
+            raise ConfigurationError(f"RetryPolicy config must be a RetryConfig, got {type(config).__name__}")
+        given = {
+            "retry_total": retry_total,
+            "retry_connect": retry_connect,
+            "retry_read": retry_read,
+            "retry_status": retry_status,
+            "retry_backoff_factor": retry_backoff_factor,
+            "retry_backoff_max": retry_backoff_max,
+            "retry_mode": retry_mode,
+            "retry_on_status_codes": retry_on_status_codes,
+            "retry_jitter": retry_jitter,
+            "retry_after_max": retry_after_max,
+            "timeout": timeout,
+        }
+        updates = {_KEYWORDS[name]: value for name, value in given.items() if value is not None}
+        base = config or RetryConfig()
+        if updates:
+            try:
+                base = RetryConfig.model_validate({**base.model_dump(exclude_defaults=True), **updates})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = str(first["loc"][0]) if first["loc"] else ""
+                raise ConfigurationError(
+                    f"RetryPolicy {_ARGUMENT_OF.get(field, field) or 'arguments'}: {first['msg']}"
+                ) from exc
+        self.config = base
+        self._retrying = AsyncRetrying(
+            sleep=_sleep,
+            stop=stop_never,
+            retry=_decide,
+            wait=_planned_wait,
+            before_sleep=_before_sleep,
+            reraise=True,
+        )
+
+    async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
+        """Send `request`, retrying as the config allows; see the class docstring."""
+        ctx = request.extensions.get(CONTEXT_KEY)
+        if not isinstance(ctx, CallContext):  # used under a plain httpx client: it reads bodies itself
+            ctx = request.extensions[CONTEXT_KEY] = CallContext(stream=True)
+        config = ctx.retry or self.config
+        clock = _time.clock()
+        if ctx.deadline is None:
+            ctx.deadline = clock.now() + config.timeout
+        call = _Call(request, call_next, ctx, config, clock)
+        try:
+            response = await call.attempt()
+        except Exception as exc:
+            if call.last_outcome == "fatal":
+                raise
+            call.pending = exc
+        else:
+            if call.last_outcome == "success":
+                return response
+            call.pending = response
+        retrying = self._retrying.copy()
+        result: httpx.Response = await retrying(call.run)
+        return result
+
+    def __repr__(self) -> str:
+        return f"RetryPolicy({self.config!r})"
+
+
+class _Call:
+    """The state of one hop of one call: counters, the planned delay, the outcome waiting to be replayed."""
+
+    __slots__ = (
+        "call_next", "clock", "config", "ctx", "delay", "last_outcome", "pending", "request", "retries",
+        "timeouts", "used",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        call_next: CallNext,
+        ctx: CallContext,
+        config: RetryConfig,
+        clock: _time.Clock,
+    ) -> None:
+        self.request = request
+        self.call_next = call_next
+        self.ctx = ctx
+        self.config = config
+        self.clock = clock
+        self.timeouts: dict[str, float | None] | None = request.extensions.get("timeout")
+        self.retries = 0
+        self.used: dict[Outcome, int] = {"not_sent": 0, "unknown": 0, "rejected": 0}
+        self.delay = 0.0
+        self.last_outcome: Outcome = "success"
+        self.pending: httpx.Response | BaseException | None = None
+
+    async def run(self) -> httpx.Response:
+        """tenacity's attempt function: first replays the outcome of the direct first attempt."""
+        pending = self.pending
+        if pending is None:
+            return await self.attempt()
+        self.pending = None
+        if isinstance(pending, BaseException):
+            raise pending
+        return pending
+
+    async def attempt(self) -> httpx.Response:
+        """One attempt under the time left; records it in the history."""
+        ctx, request = self.ctx, self.request
+        assert ctx.deadline is not None
+        remaining = ctx.deadline - self.clock.now()
+        if remaining <= 0:
+            self.last_outcome = "fatal"
+            raise DeadlineExceededError(
+                f"the call's deadline passed before attempt {ctx.attempt + 1} could start", request=request
+            )
+        self._shrink_timeouts(remaining)
+        ctx.attempt += 1
+        started = time.perf_counter()
+        try:
+            with anyio.fail_after(remaining):
+                response = await self.call_next(request)
+        except Exception as exc:
+            outcome: Outcome = classify_error(exc)
+            if (
+                isinstance(exc, TimeoutError | httpx.TimeoutException)
+                and self.clock.now() >= ctx.deadline - 0.001
+            ):
+                outcome = "fatal"
+                self._record(outcome, None, exc, started)
+                raise DeadlineExceededError(
+                    f"the call's deadline passed during attempt {ctx.attempt}", request=request
+                ) from exc
+            self._record(outcome, None, exc, started)
+            raise
+        self._record(classify_response(response, self.config), response.status_code, None, started)
+        return response
+
+    def _shrink_timeouts(self, remaining: float) -> None:
+        timeouts = self.timeouts
+        if timeouts is None:
+            return
+        if any(value is None or value > remaining for value in timeouts.values()):
+            self.request.extensions["timeout"] = {
+                key: remaining if value is None or value > remaining else value
+                for key, value in timeouts.items()
+            }
+        elif self.request.extensions.get("timeout") is not timeouts:
+            self.request.extensions["timeout"] = timeouts
+
+    def _record(
+        self, outcome: Outcome, status: int | None, exc: BaseException | None, started: float
+    ) -> None:
+        self.last_outcome = outcome
+        self.ctx.history.append(
+            AttemptRecord(
+                number=self.ctx.attempt,
+                method=self.request.method,
+                raw_url=self.request.url,
+                outcome=outcome,
+                status=status,
+                error=type(exc).__name__ if exc is not None else None,
+                elapsed=time.perf_counter() - started,
+            )
+        )
+
+    def decide(self, state: RetryCallState) -> bool:
+        """Whether to retry the outcome in `state`; plans the delay as a side effect."""
+        outcome = self.last_outcome
+        if outcome in ("success", "fatal"):
+            return False
+        request = self.request
+        response = None if state.outcome is None or state.outcome.failed else state.outcome.result()
+        if not may_retry(
+            outcome,
+            request.method,
+            response.headers if response is not None else request.headers,
+            response.status_code if response is not None else None,
+        ):
+            self._give_up(
+                f"{outcome} outcome is not retried for {request.method} without an Idempotency-Key",
+                logging.INFO,
+            )
+            return False
+        why = self._refusal(outcome)
+        if why is None:
+            assert self.ctx.deadline is not None
+            remaining = self.ctx.deadline - self.clock.now()
+            headers = response.headers if response is not None else None
+            delay, why = plan_retry(self.config, self.retries, headers, remaining, time.time())
+            if delay is not None:
+                self.delay = math.ceil(delay * 1000) / 1000  # what is logged is what is slept
+                self.retries += 1
+                self.used[outcome] += 1
+                return True
+        self._give_up(why, logging.WARNING)
+        return False
+
+    def _refusal(self, outcome: Outcome) -> str | None:
+        config = self.config
+        if self.retries >= config.total:
+            return f"retries exhausted (total={config.total})"
+        cap = (
+            config.connect
+            if outcome == "not_sent"
+            else config.read
+            if outcome == "unknown"
+            else config.status
+        )
+        if cap is not None and self.used[outcome] >= cap:
+            return f"{outcome} retries exhausted ({cap})"
+        if not is_replayable(self.request):
+            return "the request body is a one-shot stream and cannot be sent again"
+        return None
+
+    def _give_up(self, why: str, level: int) -> None:
+        self._note(why)
+        if logger.isEnabledFor(level):
+            request = self.request
+            logger.log(
+                level,
+                "Giving up on request [%s] %s after %d attempt(s): %s",
+                request.method,
+                redact_url(request.url),
+                self.retries + 1,
+                why,
+            )
+
+    def _note(self, note: str, delay: float = 0.0) -> None:
+        history = self.ctx.history
+        if history:
+            history[-1] = dataclasses.replace(history[-1], delay=delay, note=note)
+
+    async def before_sleep(self, state: RetryCallState) -> None:
+        """Close the discarded response, write the reference page's two log lines."""
+        if state.outcome is not None and not state.outcome.failed:
+            await state.outcome.result().aclose()
+        self._note("retried", self.delay)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "Retry attempt %d for request [%s] %s",
+                self.retries,
+                self.request.method,
+                redact_url(self.request.url),
+            )
+            logger.info("Waiting %s seconds before retry", f"{self.delay:g}")
+
+
+def _call_of(state: RetryCallState) -> _Call:
+    call = state.fn.__self__  # type: ignore[union-attr]
+    assert isinstance(call, _Call)
+    return call
+
+
+def _decide(state: RetryCallState) -> bool:
+    return _call_of(state).decide(state)
+
+
+def _planned_wait(state: RetryCallState) -> float:
+    return _call_of(state).delay
+
+
+async def _before_sleep(state: RetryCallState) -> None:
+    await _call_of(state).before_sleep(state)
+
+
+async def _sleep(seconds: float) -> None:
+    await _time.clock().sleep(seconds)
