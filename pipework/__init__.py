@@ -20,6 +20,7 @@ from ._exceptions import (
     TooManyRequestsError,
     raise_for_status,
 )
+from ._sync import PipelineClient
 from ._version import __version__
 from .pipeline import (
     AttemptRecord,
@@ -55,6 +56,7 @@ __all__ = [
     "HttpResponseError",
     "InsecureTransportError",
     "Pipeline",
+    "PipelineClient",
     "PipeworkError",
     "Policy",
     "RequestIdPolicy",

@@ -1,0 +1,242 @@
+"""PipelineClient: the AsyncPipelineClient's API, synchronous, through an anyio blocking portal.
+
+There is one implementation: every call runs the async pipeline on an event loop the client owns (a daemon
+thread started on first use). Each request is ONE hop into the loop (build, send through the chain, read the
+body), so retries, sleeps and policies run there exactly as for async users. Streamed bodies cross the hop a
+chunk at a time.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar, Unpack
+
+import anyio
+import httpx
+
+from ._client import AsyncPipelineClient, TimeoutTypes
+from ._portal import PortalByteStream, PortalOwner, refuse_inside_event_loop
+from ._redact import redact_url
+from .pipeline import CallOptions, Pipeline
+
+__all__ = ["PipelineClient"]
+
+_P = ParamSpec("_P")
+_S = TypeVar("_S")
+_R = TypeVar("_R")
+
+
+def _same_arguments_as(
+    source: Callable[_P, Any],
+) -> Callable[[Callable[Concatenate[_S, ...], _R]], Callable[Concatenate[_S, _P], _R]]:
+    """Give `__init__(self, *args, **kwargs)` the parameters of `source` (type checkers and `help()`)."""
+
+    def mirror(init: Callable[Concatenate[_S, ...], _R]) -> Callable[Concatenate[_S, _P], _R]:
+        init.__signature__ = inspect.signature(source.__init__)  # type: ignore[attr-defined]
+        return init
+
+    return mirror
+
+
+class PipelineClient:
+    """A synchronous HTTP client running the same policy chain as `AsyncPipelineClient`; safe across threads.
+
+    The constructor takes exactly AsyncPipelineClient's arguments and forwards them (`*args, **kwargs`,
+    typed by a ParamSpec copy of its signature): an argument added to the async client is accepted here at
+    once, checked by type checkers, shown by `help()`, with no edit to this module and no second list
+    to drift. Policies, hooks and credentials are those of the async client and run on the client's event
+    loop; a sync hook or SansIOPolicy must not block for long there (it would delay every thread's requests)
+    — wrap blocking code in `ThreadedPolicy` / `threaded_hook`, which run it in a worker thread.
+
+    The loop starts on the first request and stops on `close()` (or `with` exit). A client never closed
+    is stopped at garbage collection or interpreter exit, with a ResourceWarning.
+
+    Raises:
+        ConfigurationError: a bad constructor argument (as AsyncPipelineClient).
+        RuntimeError: a call from inside a running event loop (use AsyncPipelineClient there), or after close.
+    """
+
+    @_same_arguments_as(AsyncPipelineClient)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._async = AsyncPipelineClient(*args, **kwargs)
+        self._owner = PortalOwner(self._async.aclose, type(self).__name__)
+
+    @property
+    def base_url(self) -> httpx.URL | None:
+        """The URL relative request URLs are joined to."""
+        return self._async.base_url
+
+    @property
+    def async_client(self) -> AsyncPipelineClient:
+        """The async client doing the work (its pipeline, its transport)."""
+        return self._async
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The chain requests run through."""
+        return self._async.pipeline
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether `close()` ran."""
+        return self._owner.closed
+
+    def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
+        """An httpx.Request against `base_url`, as AsyncPipelineClient.build_request."""
+        return self._async.build_request(method, url, **kwargs)
+
+    def _run(self, method: str, call: Callable[[], Any]) -> Any:
+        refuse_inside_event_loop("PipelineClient", method)
+        portal = self._owner.portal or self._owner.start(self)
+        return portal.call(call)
+
+    def send(
+        self, request: httpx.Request, *, stream: bool = False, **options: Unpack[CallOptions]
+    ) -> httpx.Response:
+        """Send `request` through the pipeline; with `stream=True` close the response (its body streams).
+
+        Raises:
+            httpx.HTTPError: transport errors after the retries allowed (history attached).
+            DeadlineExceededError: the call's deadline passed.
+        """
+        response: httpx.Response = self._run(
+            "send", partial(self._async.send, request, stream=stream, **options)
+        )
+        if stream:
+            self._sync_stream(response)
+        return response
+
+    def _sync_stream(self, response: httpx.Response) -> None:
+        stream = response.stream
+        if isinstance(stream, httpx.AsyncByteStream) and not isinstance(stream, httpx.SyncByteStream):
+            portal = self._owner.portal
+            assert portal is not None
+            response.stream = PortalByteStream(portal, stream)
+
+    def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> httpx.Response:
+        """Build and send a request (one hop into the loop); the body is read. Raises as `send()` does."""
+        call = partial(
+            self._async.request,
+            method,
+            url,
+            params=params,
+            headers=headers,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+            **options,
+        )
+        response: httpx.Response = self._run("request", call)
+        return response
+
+    def get(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
+            timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """GET `url`. Raises as `send()` does."""
+        return self.request("GET", url, params=params, headers=headers, timeout=timeout, **options)
+
+    def head(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
+             timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """HEAD `url`. Raises as `send()` does."""
+        return self.request("HEAD", url, params=params, headers=headers, timeout=timeout, **options)
+
+    def options(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
+                timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """OPTIONS `url`. Raises as `send()` does."""
+        return self.request("OPTIONS", url, params=params, headers=headers, timeout=timeout, **options)
+
+    def delete(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
+               timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """DELETE `url`. Raises as `send()` does."""
+        return self.request("DELETE", url, params=params, headers=headers, timeout=timeout, **options)
+
+    def post(self, url: httpx.URL | str, *, content: Any = None, data: Any = None, files: Any = None,
+             json: Any = None, params: Any = None, headers: Any = None, timeout: TimeoutTypes | None = None,
+             **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """POST to `url`. Raises as `send()` does."""
+        return self.request("POST", url, content=content, data=data, files=files, json=json, params=params,
+                            headers=headers, timeout=timeout, **options)  # fmt: skip
+
+    def put(self, url: httpx.URL | str, *, content: Any = None, data: Any = None, files: Any = None,
+            json: Any = None, params: Any = None, headers: Any = None, timeout: TimeoutTypes | None = None,
+            **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """PUT to `url`. Raises as `send()` does."""
+        return self.request("PUT", url, content=content, data=data, files=files, json=json, params=params,
+                            headers=headers, timeout=timeout, **options)  # fmt: skip
+
+    def patch(self, url: httpx.URL | str, *, content: Any = None, data: Any = None, files: Any = None,
+              json: Any = None, params: Any = None, headers: Any = None, timeout: TimeoutTypes | None = None,
+              **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
+        """PATCH `url`. Raises as `send()` does."""
+        return self.request("PATCH", url, content=content, data=data, files=files, json=json, params=params,
+                            headers=headers, timeout=timeout, **options)  # fmt: skip
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: TimeoutTypes | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Iterator[httpx.Response]:
+        """`with client.stream("GET", url) as response:` — iter_bytes/iter_lines/read pull through the loop."""
+        request = self._async.build_request(
+            method, url, params=params, headers=headers, content=content, data=data, files=files, json=json,
+            timeout=timeout,
+        )  # fmt: skip
+        response = self.send(request, stream=True, **options)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        """Close the connections and stop the event loop thread (idempotent)."""
+        if not self._owner.stop():
+            _close_unstarted(self._async)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        base = redact_url(self.base_url) if self.base_url is not None else None
+        return f"{type(self).__name__}(base_url={base!r}, pipeline={self._async.pipeline!r})"
+
+
+def _close_unstarted(client: AsyncPipelineClient) -> None:
+    """The loop never ran, so no connection was opened; still give the transport its aclose()."""
+    try:
+        refuse_inside_event_loop("PipelineClient", "close")
+    except RuntimeError:
+        return  # inside a loop nothing can be awaited synchronously; nothing was opened either
+    anyio.run(client.aclose)
