@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,26 +21,23 @@ def serve(app: Any, *, host: str = "127.0.0.1", startup_timeout: float = 10.0) -
     """
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="pipework-serve"
+    # Port 0 lets the OS pick a free port. (Handing uvicorn a pre-bound socket instead leaves Nagle on for
+    # its connections: every response then waits ~40 ms for a delayed ACK.)
+    config = uvicorn.Config(
+        app, host=host, port=0, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
     )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="pipework-serve")
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            sock.close()
             raise RuntimeError("the loopback server did not start")
         time.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
-        sock.close()
