@@ -21,6 +21,7 @@ from .pipeline import (
     HeadersPolicy,
     Pipeline,
     Policy,
+    RedirectPolicy,
     RequestIdPolicy,
     RetryConfig,
     RetryPolicy,
@@ -40,7 +41,8 @@ class AsyncPipelineClient:
     The default chain, outermost first: request id, headers, user agent, *per_call_policies*, redirect,
     retry, *per_retry_policies*, authentication, custom hooks, logging, transport. `policies=` replaces it:
     per_call/per_retry policies are then placed just before/after the RetryPolicy found in it (appended
-    in that order when there is none). Requests and responses are httpx's own.
+    in that order when there is none). Requests and responses are httpx's own. `follow_redirects` builds the
+    default RedirectPolicy; `redirect_policy=` replaces it (its own `follow_redirects` then applies).
 
     Raises:
         ConfigurationError: a bad argument, named in the message, at construction (never at the first request).
@@ -64,6 +66,7 @@ class AsyncPipelineClient:
         raw_request_hook: RequestHook | None = None,
         raw_response_hook: ResponseHook | None = None,
         follow_redirects: bool = True,
+        redirect_policy: RedirectPolicy | None = None,
         limits: httpx.Limits = DEFAULT_LIMITS,
         verify: ssl.SSLContext | str | bool = True,
         http2: bool = False,
@@ -104,6 +107,7 @@ class AsyncPipelineClient:
                 raw_request_hook=raw_request_hook,
                 raw_response_hook=raw_response_hook,
                 follow_redirects=follow_redirects,
+                redirect_policy=redirect_policy,
             )
         else:
             chain = _place_around_retry(list(policies), per_call_policies, per_retry_policies)
@@ -394,6 +398,7 @@ def _default_policies(
     raw_request_hook: RequestHook | None,
     raw_response_hook: ResponseHook | None,
     follow_redirects: bool,
+    redirect_policy: RedirectPolicy | None = None,
 ) -> list[Policy]:
     """The reference page's order; each slot below is filled by its own module."""
     chain: list[Policy | None] = [
@@ -401,7 +406,7 @@ def _default_policies(
         HeadersPolicy(headers),
         UserAgentPolicy(application_id),
         *per_call_policies,
-        None,  # slot: redirect (RedirectPolicy, honouring follow_redirects)
+        redirect_policy or RedirectPolicy(follow_redirects=follow_redirects),
         retry_policy,
         *per_retry_policies,
         None,  # slot: authentication (from credential and scopes)

@@ -5,6 +5,7 @@ from ._context import CONTEXT_KEY, AttemptRecord, CallContext, CallOptions, Outc
 from ._custom_hook import CustomHookPolicy
 from ._headers import HeadersPolicy
 from ._pipeline import Pipeline
+from ._redirect import RedirectPolicy, credentials_allowed
 from ._request_id import RequestIdPolicy
 from ._user_agent import UserAgentPolicy
 from .retry import RetryConfig, RetryPolicy
@@ -20,11 +21,13 @@ __all__ = [
     "Outcome",
     "Pipeline",
     "Policy",
+    "RedirectPolicy",
     "RequestIdPolicy",
     "RetryConfig",
     "RetryPolicy",
     "SansIOPolicy",
     "UserAgentPolicy",
     "context_of",
+    "credentials_allowed",
     "history",
 ]

@@ -92,6 +92,10 @@ class CallContext:
     history: list[AttemptRecord] = dataclasses.field(default_factory=list)
     redirects: list[httpx.Response] = dataclasses.field(default_factory=list)
     """The 3xx responses followed so far, oldest first."""
+    trusted_origins: frozenset[str] | None = None
+    """Origins ("scheme://host:port") whose requests may carry credentials in this call; None (the call has
+    not left its first origin) means any. Set by RedirectPolicy on a cross-origin hop; authentication
+    policies check it with `pipework.pipeline.credentials_allowed(request)`."""
 
     @classmethod
     def from_options(cls, stream: bool, options: Mapping[str, Any]) -> CallContext:
