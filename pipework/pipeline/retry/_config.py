@@ -54,8 +54,8 @@ class RetryConfig(BaseModel):
     @field_validator("status_codes", mode="before")
     @classmethod
     def _split_codes(cls, value: Any) -> Any:
-        if isinstance(value, str):  # "429, 503" from an environment variable
-            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, str):  # "429, 503" or "[429, 503]" from an environment variable
+            return [part.strip() for part in value.strip().strip("[]").split(",") if part.strip()]
         return value
 
     @field_validator("status_codes")

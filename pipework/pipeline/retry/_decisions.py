@@ -69,19 +69,31 @@ def classify_error(exc: BaseException) -> Outcome:
     return "fatal"
 
 
-def may_retry(outcome: Outcome, method: str, headers: Mapping[str, str], status: int | None = None) -> bool:
+def may_retry(
+    outcome: Outcome,
+    method: str,
+    request_headers: Mapping[str, str],
+    status: int | None = None,
+    response_headers: Mapping[str, str] | None = None,
+) -> bool:
     """Whether `method` may be sent again after `outcome` (DESIGN.md "Retries").
 
-    Not sent: always. Rejected: idempotent methods; POST/PATCH only for 429/503 with Retry-After, or with an
-    Idempotency-Key. Unknown: idempotent methods or an Idempotency-Key. Success and fatal: never.
+    Not sent: always. Rejected: idempotent methods; POST/PATCH only for 429/503 with a Retry-After in the
+    response, or with an Idempotency-Key in the request. Unknown: idempotent methods or an Idempotency-Key.
+    Success and fatal: never. Header names are matched case-insensitively.
     """
     if outcome == "not_sent":
         return True
     if outcome not in ("rejected", "unknown"):
         return False
-    if method.upper() in IDEMPOTENT_METHODS or "idempotency-key" in headers:
+    if method.upper() in IDEMPOTENT_METHODS or "idempotency-key" in _headers(request_headers):
         return True
-    return outcome == "rejected" and status in (429, 503) and _has_retry_after(headers)
+    return (
+        outcome == "rejected"
+        and status in (429, 503)
+        and response_headers is not None
+        and _has_retry_after(_headers(response_headers))
+    )
 
 
 def backoff(config: RetryConfig, retry_number: int, draw: float) -> float:
@@ -108,6 +120,13 @@ def backoff(config: RetryConfig, retry_number: int, draw: float) -> float:
 _WAIT_HEADERS_MS = ("retry-after-ms", "x-ms-retry-after-ms")
 
 
+def _headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """httpx.Headers as they are (case-insensitive already); any other mapping with its names lower-cased."""
+    if isinstance(headers, httpx.Headers):
+        return headers
+    return {str(name).lower(): value for name, value in headers.items()}
+
+
 def _has_retry_after(headers: Mapping[str, str]) -> bool:
     return "retry-after" in headers or any(name in headers for name in _WAIT_HEADERS_MS)
 
@@ -118,6 +137,7 @@ def server_wait(headers: Mapping[str, str], now: float) -> float | None:
     Reads `retry-after-ms` and `x-ms-retry-after-ms` (milliseconds) first, then Retry-After as seconds or as an
     HTTP-date (relative to `now`, a unix time). Never raises.
     """
+    headers = _headers(headers)
     for name in _WAIT_HEADERS_MS:
         value = headers.get(name)
         if value is not None:

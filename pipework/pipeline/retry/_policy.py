@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
@@ -21,6 +21,9 @@ from .._base import CallNext
 from .._context import CONTEXT_KEY, AttemptRecord, CallContext, Outcome
 from ._config import RetryConfig
 from ._decisions import classify_error, classify_response, may_retry, plan_retry
+
+if TYPE_CHECKING:
+    from ...resilience._budget import RetryBudget
 
 __all__ = ["RetryPolicy"]
 
@@ -50,12 +53,14 @@ class RetryPolicy:
     the outcome and the method decide, Retry-After is honoured within `retry_after_max` and the time left,
     bodies that cannot be replayed are not resent, discarded responses are closed before the next attempt.
     A call's `retry=` option replaces the config for that call. The policy holds no per-call state.
+    `budget=` (a `pipework.RetryBudget`, optional) is consulted before every retry: exhausted, the last
+    result is returned at once (history note and log: "retry budget exhausted").
 
     Raises:
         ConfigurationError: (at construction) a bad value, naming the keyword argument at fault.
     """
 
-    __slots__ = ("_retrying", "config")
+    __slots__ = ("_budget", "_retrying", "config")
 
     def __init__(
         self,
@@ -72,6 +77,7 @@ class RetryPolicy:
         retry_jitter: float | str | None = None,
         retry_after_max: float | None = None,
         timeout: float | None = None,
+        budget: RetryBudget | None = None,
     ) -> None:
         if config is not None and not isinstance(config, RetryConfig):
             raise ConfigurationError(f"RetryPolicy config must be a RetryConfig, got {type(config).__name__}")
@@ -100,6 +106,7 @@ class RetryPolicy:
                     f"RetryPolicy {_ARGUMENT_OF.get(field, field) or 'arguments'}: {first['msg']}"
                 ) from exc
         self.config = base
+        self._budget = budget  # optional: first attempts deposit, retries withdraw
         self._retrying = AsyncRetrying(
             sleep=_sleep,
             stop=stop_never,
@@ -119,6 +126,9 @@ class RetryPolicy:
         if ctx.deadline is None:
             ctx.deadline = clock.now() + config.timeout
         call = _Call(request, call_next, ctx, config, clock)
+        if self._budget is not None:
+            self._budget.deposit(request)
+            call.budget = self._budget
         try:
             response = await call.attempt()
         except Exception as exc:
@@ -141,8 +151,8 @@ class _Call:
     """The state of one hop of one call: counters, the planned delay, the outcome waiting to be replayed."""
 
     __slots__ = (
-        "call_next", "clock", "config", "ctx", "delay", "last_outcome", "pending", "request", "retries",
-        "timeouts", "used",
+        "budget", "call_next", "clock", "config", "ctx", "delay", "last_outcome", "pending", "request",
+        "retries", "timeouts", "used",
     )  # fmt: skip
 
     def __init__(
@@ -164,6 +174,7 @@ class _Call:
         self.delay = 0.0
         self.last_outcome: Outcome = "success"
         self.pending: httpx.Response | BaseException | None = None
+        self.budget: RetryBudget | None = None
 
     async def run(self) -> httpx.Response:
         """tenacity's attempt function: first replays the outcome of the direct first attempt."""
@@ -188,22 +199,25 @@ class _Call:
         self._shrink_timeouts(remaining)
         ctx.attempt += 1
         started = time.perf_counter()
+        response: httpx.Response | None = None
         try:
-            with anyio.fail_after(remaining):
+            with anyio.move_on_after(remaining) as scope:  # the attempt never outlives the call's deadline
                 response = await self.call_next(request)
         except Exception as exc:
-            outcome: Outcome = classify_error(exc)
-            if (
-                isinstance(exc, TimeoutError | httpx.TimeoutException)
-                and self.clock.now() >= ctx.deadline - 0.001
-            ):
-                outcome = "fatal"
-                self._record(outcome, None, exc, started)
+            if isinstance(exc, httpx.TimeoutException) and self.clock.now() >= ctx.deadline - 0.001:
+                self._record("fatal", None, exc, started)
                 raise DeadlineExceededError(
                     f"the call's deadline passed during attempt {ctx.attempt}", request=request
                 ) from exc
-            self._record(outcome, None, exc, started)
+            self._record(classify_error(exc), None, exc, started)
             raise
+        if response is None or scope.cancelled_caught:
+            if response is not None:  # finished in the same instant the deadline passed: still too late
+                await response.aclose()
+            self._record("fatal", None, None, started, error="DeadlineExceededError")
+            raise DeadlineExceededError(
+                f"the call's deadline passed during attempt {ctx.attempt}", request=request
+            )
         self._record(classify_response(response, self.config), response.status_code, None, started)
         return response
 
@@ -220,7 +234,12 @@ class _Call:
             self.request.extensions["timeout"] = timeouts
 
     def _record(
-        self, outcome: Outcome, status: int | None, exc: BaseException | None, started: float
+        self,
+        outcome: Outcome,
+        status: int | None,
+        exc: BaseException | None,
+        started: float,
+        error: str | None = None,
     ) -> None:
         self.last_outcome = outcome
         self.ctx.history.append(
@@ -230,7 +249,7 @@ class _Call:
                 raw_url=self.request.url,
                 outcome=outcome,
                 status=status,
-                error=type(exc).__name__ if exc is not None else None,
+                error=type(exc).__name__ if exc is not None else error,
                 elapsed=time.perf_counter() - started,
             )
         )
@@ -238,15 +257,19 @@ class _Call:
     def decide(self, state: RetryCallState) -> bool:
         """Whether to retry the outcome in `state`; plans the delay as a side effect."""
         outcome = self.last_outcome
+        failure = state.outcome.exception() if state.outcome is not None and state.outcome.failed else None
         if outcome in ("success", "fatal"):
+            if isinstance(failure, DeadlineExceededError):
+                self._give_up("the call's deadline passed", logging.WARNING)
             return False
         request = self.request
-        response = None if state.outcome is None or state.outcome.failed else state.outcome.result()
+        response = None if state.outcome is None or failure is not None else state.outcome.result()
         if not may_retry(
             outcome,
             request.method,
-            response.headers if response is not None else request.headers,
+            request.headers,
             response.status_code if response is not None else None,
+            response.headers if response is not None else None,
         ):
             self._give_up(
                 f"{outcome} outcome is not retried for {request.method} without an Idempotency-Key",
@@ -260,7 +283,9 @@ class _Call:
             headers = response.headers if response is not None else None
             delay, why = plan_retry(self.config, self.retries, headers, remaining, time.time())
             if delay is not None:
-                self.delay = math.ceil(delay * 1000) / 1000  # what is logged is what is slept
+                # Whole milliseconds, rounded up (never wake before the server asked): what is logged is slept.
+                rounded = math.ceil(delay * 1000 - 1e-6) / 1000
+                self.delay = rounded if rounded < remaining else delay
                 self.retries += 1
                 self.used[outcome] += 1
                 return True
@@ -268,6 +293,7 @@ class _Call:
         return False
 
     def _refusal(self, outcome: Outcome) -> str | None:
+        """Why this outcome may not be retried now (None: it may). Extra limits (e.g. a retry budget) go here."""
         config = self.config
         if self.retries >= config.total:
             return f"retries exhausted (total={config.total})"
@@ -282,6 +308,8 @@ class _Call:
             return f"{outcome} retries exhausted ({cap})"
         if not is_replayable(self.request):
             return "the request body is a one-shot stream and cannot be sent again"
+        if self.budget is not None and not self.budget.try_withdraw(self.request):
+            return "retry budget exhausted"
         return None
 
     def _give_up(self, why: str, level: int) -> None:
