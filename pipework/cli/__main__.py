@@ -1,0 +1,7 @@
+"""`python -m pipework.cli`."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
