@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
@@ -11,6 +13,7 @@ __all__ = [
     "SECRET_HEADERS",
     "SECRET_QUERY_PARAMS",
     "is_secret_param",
+    "redact_body",
     "redact_headers",
     "redact_url",
 ]
@@ -93,3 +96,56 @@ def redact_headers(
             value = REDACTED
         shown[name] = f"{shown[name]}, {value}" if name in shown else value
     return shown
+
+
+_BINARY_TYPES = ("image/", "audio/", "video/", "application/octet-stream", "application/zip", "font/")
+_PARSE_LIMIT = 1 << 20  # bodies larger than this are not parsed for secrets, so not shown
+
+
+def redact_body(content: bytes, content_type: str | None, limit: int) -> str:
+    """A body as text for a network trace: secret fields of JSON and form bodies redacted, cut at `limit` bytes.
+
+    JSON objects and `application/x-www-form-urlencoded` bodies have the values of secret-named keys
+    (`access_token`, `client_secret`, `password`, ...) replaced by REDACTED; binary bodies show their size only.
+    """
+    size = len(content)
+    if not size:
+        return ""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind.startswith(_BINARY_TYPES):
+        return f"<{size} bytes of {kind}>"
+    structured = kind.endswith(("json", "+json")) or kind == "application/x-www-form-urlencoded"
+    if structured:
+        if size > _PARSE_LIMIT:
+            return f"<{size} bytes of {kind}, too large to redact: not shown>"
+        text = content.decode("utf-8", errors="replace")
+        text = _redact_form(text) if kind == "application/x-www-form-urlencoded" else _redact_json(text)
+    else:
+        text = content[: limit + 1].decode("utf-8", errors="replace")
+    if len(text) > limit:
+        return f"{text[:limit]}... ({size} bytes in all)"
+    return text
+
+
+def _redact_form(text: str) -> str:
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return urlencode([(name, REDACTED if is_secret_param(name) else value) for name, value in pairs])
+
+
+def _redact_json(text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return f"<{len(text)} characters of malformed JSON: not shown>"
+    return json.dumps(_redact_value(data), ensure_ascii=False)
+
+
+def _redact_value(value: object) -> object:
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(key, str) and is_secret_param(key) else _redact_value(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_value(item) for item in value]
+    return value
