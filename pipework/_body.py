@@ -51,4 +51,6 @@ def request_content(content: Any) -> Any:
 def is_replayable(request: httpx.Request) -> bool:
     """True if sending `request` again sends the same body (bytes, form, multipart, a rewinding file)."""
     stream = request.stream
+    if isinstance(getattr(stream, "_stream", None), FileStream):  # httpx wraps `content=` in its own stream
+        return True
     return isinstance(stream, (*_REPLAYABLE, FileStream)) or hasattr(request, "_content")

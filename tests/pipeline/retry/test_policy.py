@@ -155,8 +155,9 @@ async def test_history_on_response_and_error(clock: VirtualClock) -> None:
             (2, "not_sent", None, "ConnectError", 1.6),
             (3, "success", 200, None, 0.0),
         ]
+    async with AsyncPipelineClient(retry_policy=RetryConfig(total=1, jitter=0)) as client:
         with pytest.raises(httpx.ConnectError) as info:
-            await client.get(closed_port_url(), retry=RetryConfig(total=1, jitter=0))
+            await client.get(closed_port_url())
     assert [(a.outcome, a.error, a.delay) for a in history(info.value)] == [
         ("not_sent", "ConnectError", 0.8),
         ("not_sent", "ConnectError", 0.0),
