@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipework import AsyncPipelineClient, RetryConfig, history
+from pipework import AsyncPipelineClient, history
 from pipework.testing import VirtualClock
 
 from ._servers import ScriptedApp
@@ -39,7 +39,9 @@ async def test_json_body_is_resent(server: Server, clock: VirtualClock) -> None:
     assert app.bodies[path.strip("/")] == [b'{"a":1}'] * 2
 
 
-async def test_seekable_file_is_resent_from_its_start(server: Server, clock: VirtualClock, tmp_path: Path) -> None:
+async def test_seekable_file_is_resent_from_its_start(
+    server: Server, clock: VirtualClock, tmp_path: Path
+) -> None:
     """An open file is rewound to where it stood when the call began: the whole body on every attempt."""
     url, app = server
     path = app.script(503, 503, 200)
