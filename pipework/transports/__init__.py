@@ -7,6 +7,7 @@ never imports aiohttp.
 from typing import TYPE_CHECKING, Any
 
 from ._factory import DEFAULT_LIMITS, DEFAULT_TIMEOUT, create_transport
+from ._proxy import NoProxy, ProxyRouter
 from ._scripted import ScriptedTransport, Step
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
+    "NoProxy",
+    "ProxyRouter",
     "ScriptedTransport",
     "Step",
     "create_transport",
