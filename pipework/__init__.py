@@ -22,6 +22,17 @@ from ._exceptions import (
 )
 from ._sync import PipelineClient
 from ._version import __version__
+from .auth import (
+    AccessToken,
+    BearerTokenPolicy,
+    HttpxAuthPolicy,
+    KeyCredential,
+    KeyCredentialPolicy,
+    SasCredential,
+    SasCredentialPolicy,
+    StaticTokenCredential,
+    TokenCredential,
+)
 from .pipeline import (
     AttemptRecord,
     CallContext,
@@ -42,8 +53,10 @@ from .pipeline import (
 )
 
 __all__ = [
+    "AccessToken",
     "AsyncPipelineClient",
     "AttemptRecord",
+    "BearerTokenPolicy",
     "BulkheadFullError",
     "CallContext",
     "CallNext",
@@ -55,7 +68,10 @@ __all__ = [
     "DeadlineExceededError",
     "HeadersPolicy",
     "HttpResponseError",
+    "HttpxAuthPolicy",
     "InsecureTransportError",
+    "KeyCredential",
+    "KeyCredentialPolicy",
     "Pipeline",
     "PipelineClient",
     "PipeworkError",
@@ -70,7 +86,11 @@ __all__ = [
     "RetryConfig",
     "RetryPolicy",
     "SansIOPolicy",
+    "SasCredential",
+    "SasCredentialPolicy",
     "ServiceError",
+    "StaticTokenCredential",
+    "TokenCredential",
     "TooManyRedirectsError",
     "TooManyRequestsError",
     "UserAgentPolicy",

@@ -13,6 +13,7 @@ import httpx
 from ._body import request_content
 from ._exceptions import ConfigurationError
 from ._redact import redact_url
+from .auth import policy_for_credential
 from .pipeline import (
     CONTEXT_KEY,
     CallContext,
@@ -409,7 +410,7 @@ def _default_policies(
         redirect_policy or RedirectPolicy(follow_redirects=follow_redirects),
         retry_policy,
         *per_retry_policies,
-        None,  # slot: authentication (from credential and scopes)
+        policy_for_credential(credential, scopes),  # authentication: chosen by the credential's type
         CustomHookPolicy(raw_request_hook, raw_response_hook),
         None,  # slot: logging
     ]
