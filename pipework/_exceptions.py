@@ -19,7 +19,8 @@ subclass of it::
     ├── TooManyRedirectsError (httpx.TooManyRedirects)   a redirect loop, or more hops than allowed
     └── ResilienceError                            raised by a resilience policy without touching the network
         ├── CircuitOpenError                       the origin's breaker is open
-        └── BulkheadFullError                      too many requests in flight and queued for the origin
+        ├── BulkheadFullError                      too many requests in flight and queued for the origin
+        └── ThrottledError                         adaptive throttling rejected the request on the client
 
 Every error raised for a call carries the request, so `pipework.history(exc)` gives the attempts made.
 """
@@ -46,6 +47,7 @@ __all__ = [
     "ResourceNotFoundError",
     "ResourceNotModifiedError",
     "ServiceError",
+    "ThrottledError",
     "TooManyRedirectsError",
     "TooManyRequestsError",
     "raise_for_status",
@@ -154,6 +156,10 @@ class CircuitOpenError(ResilienceError):
 
 class BulkheadFullError(ResilienceError):
     """Too many requests in flight and waiting for one origin; the queue bound was reached."""
+
+
+class ThrottledError(ResilienceError):
+    """The origin keeps refusing (429/503): adaptive throttling dropped this request on the client side."""
 
 
 _ERROR_BY_STATUS: dict[int, type[HttpResponseError]] = {
