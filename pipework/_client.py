@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self, Unpack
@@ -14,6 +14,8 @@ from ._body import request_content
 from ._exceptions import ConfigurationError
 from ._redact import redact_url
 from .auth import policy_for_credential
+from .observability import DistributedTracingPolicy, HttpLoggingPolicy, ObservabilityHooks
+from .observability._wiring import observability_policies
 from .pipeline import (
     CONTEXT_KEY,
     CallContext,
@@ -29,11 +31,13 @@ from .pipeline import (
     UserAgentPolicy,
 )
 from .pipeline._custom_hook import RequestHook, ResponseHook
+from .resilience import ResilienceConfig, resilience_policies
 from .transports import DEFAULT_LIMITS, DEFAULT_TIMEOUT, create_transport
 
 __all__ = ["AsyncPipelineClient"]
 
 TimeoutTypes = httpx.Timeout | float | None
+_URL_CACHE_SIZE = 1024
 
 
 class AsyncPipelineClient:
@@ -44,6 +48,12 @@ class AsyncPipelineClient:
     per_call/per_retry policies are then placed just before/after the RetryPolicy found in it (appended
     in that order when there is none). Requests and responses are httpx's own. `follow_redirects` builds the
     default RedirectPolicy; `redirect_policy=` replaces it (its own `follow_redirects` then applies).
+    Logging: HttpLoggingPolicy (INFO on `pipework.http`; `logging_allowed_headers`/`_query_params` extend its
+    allowlists, `logging_policy=` replaces it) and NetworkTraceLoggingPolicy (`network_trace=True`, or per call).
+    `tracing=True` (or a DistributedTracingPolicy) and `hooks=ObservabilityHooks(...)` add a policy before
+    the per-call policies and one after the logging policies; they are off by default.
+    `resilience="standard"` (or a ResilienceConfig) builds the RetryPolicy with a retry budget and puts a
+    circuit breaker and a per-attempt timeout first among the per-retry policies.
 
     Raises:
         ConfigurationError: a bad argument, named in the message, at construction (never at the first request).
@@ -73,12 +83,24 @@ class AsyncPipelineClient:
         http2: bool = False,
         proxy: httpx.Proxy | str | None = None,
         trust_env: bool = True,
+        logging_policy: HttpLoggingPolicy | None = None,
+        network_trace: bool = False,
+        logging_allowed_headers: Iterable[str] = (),
+        logging_allowed_query_params: Iterable[str] = (),
+        tracing: bool | DistributedTracingPolicy = False,
+        hooks: ObservabilityHooks | None = None,
+        resilience: str | ResilienceConfig | None = None,
     ) -> None:
         self.base_url = _base_url(base_url)
+        self._urls: dict[str, httpx.URL] = {}
         try:
             self._timeout = httpx.Timeout(timeout).as_dict()
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"timeout: {exc}") from exc
+        if any(v is not None and (not isinstance(v, int | float) or v < 0) for v in self._timeout.values()):
+            raise ConfigurationError(f"timeout must be seconds >= 0 or None, got {timeout!r}")
+        if not isinstance(request_id_header, str) or not request_id_header.strip():
+            raise ConfigurationError(f"request_id_header must be a non-empty header name, got {request_id_header!r}")
         if isinstance(retry_policy, RetryConfig):
             retry_policy = RetryPolicy(retry_policy)
         elif retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
@@ -91,6 +113,23 @@ class AsyncPipelineClient:
         ):
             if isinstance(value, str | bytes) or not isinstance(value, Sequence):
                 raise ConfigurationError(f"{name} must be a sequence of policies, got {type(value).__name__}")
+        if resilience is not None:
+            if retry_policy is not None or policies is not None:
+                raise ConfigurationError(
+                    "resilience= builds the RetryPolicy itself: pass it without retry_policy= and policies="
+                )
+            retry_policy, resilient = resilience_policies(resilience)
+            per_retry_policies = [*resilient, *per_retry_policies]
+        observe_calls, observe_attempts = observability_policies(
+            default_chain=policies is None,
+            logging_policy=logging_policy,
+            network_trace=network_trace,
+            logging_allowed_headers=logging_allowed_headers,
+            logging_allowed_query_params=logging_allowed_query_params,
+            request_id_header=request_id_header,
+            tracing=tracing,
+            hooks=hooks,
+        )
         if transport is None:
             transport = create_transport(
                 limits=limits, verify=verify, http2=http2, proxy=proxy, trust_env=trust_env
@@ -109,9 +148,14 @@ class AsyncPipelineClient:
                 raw_response_hook=raw_response_hook,
                 follow_redirects=follow_redirects,
                 redirect_policy=redirect_policy,
+                observe_calls=observe_calls,
+                observe_attempts=observe_attempts,
             )
         else:
-            chain = _place_around_retry(list(policies), per_call_policies, per_retry_policies)
+            chain = _place_around_retry(
+                list(policies), [*observe_calls, *per_call_policies], per_retry_policies
+            )
+            chain.extend(observe_attempts)
         self.follow_redirects = follow_redirects
         self._pipeline = Pipeline(transport, chain)
 
@@ -147,9 +191,17 @@ class AsyncPipelineClient:
         )
 
     def _merge_url(self, url: httpx.URL | str) -> httpx.URL:
+        # URLs are immutable and SDKs call the same paths again and again: parsing (and merging with
+        # base_url) is two URL parses, cached per text. Bounded: past the bound, new texts are not cached.
+        if isinstance(url, str):
+            cached = self._urls.get(url)
+            if cached is not None:
+                return cached
         merged = httpx.URL(url)
         if merged.is_relative_url and self.base_url is not None:
-            return self.base_url.copy_with(raw_path=self.base_url.raw_path + merged.raw_path.lstrip(b"/"))
+            merged = self.base_url.copy_with(raw_path=self.base_url.raw_path + merged.raw_path.lstrip(b"/"))
+        if isinstance(url, str) and len(self._urls) < _URL_CACHE_SIZE:
+            self._urls[url] = merged
         return merged
 
     async def send(
@@ -400,19 +452,22 @@ def _default_policies(
     raw_response_hook: ResponseHook | None,
     follow_redirects: bool,
     redirect_policy: RedirectPolicy | None = None,
+    observe_calls: Sequence[Policy] = (),
+    observe_attempts: Sequence[Policy] = (),
 ) -> list[Policy]:
     """The reference page's order; each slot below is filled by its own module."""
     chain: list[Policy | None] = [
         RequestIdPolicy(request_id_header),
         HeadersPolicy(headers),
         UserAgentPolicy(application_id),
+        *observe_calls,  # opt-in: the call's span and metrics, giveup hooks
         *per_call_policies,
         redirect_policy or RedirectPolicy(follow_redirects=follow_redirects),
         retry_policy,
         *per_retry_policies,
         policy_for_credential(credential, scopes),  # authentication: chosen by the credential's type
         CustomHookPolicy(raw_request_hook, raw_response_hook),
-        None,  # slot: logging
+        *observe_attempts,  # logging, network trace logging, opt-in per-attempt tracing and hooks
     ]
     return [policy for policy in chain if policy is not None]
 

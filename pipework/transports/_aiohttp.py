@@ -13,15 +13,16 @@ asyncio only: aiohttp does not run on trio (use the default transport there).
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import httpx
 import sniffio
+import yarl
 
 from .._exceptions import ConfigurationError
+from ..pipeline._context import CONTEXT_KEY, CallContext
 from ._factory import DEFAULT_LIMITS
 
 __all__ = ["AiohttpTransport"]
@@ -47,17 +48,14 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 )
 
 
-@contextmanager
-def _mapped_errors(request: httpx.Request) -> Iterator[None]:
-    try:
-        yield
-    except aiohttp.ClientError as exc:
-        for source, target in _ERRORS:
-            if isinstance(exc, source):
-                raise target(f"{type(exc).__name__}: {exc}", request=request) from exc
-        raise httpx.TransportError(f"{type(exc).__name__}: {exc}", request=request) from exc
-    except TimeoutError as exc:  # aiohttp's own timers surface as TimeoutError in a few paths
-        raise httpx.ReadTimeout("timed out", request=request) from exc
+def _mapped(exc: Exception, request: httpx.Request) -> httpx.TransportError:
+    """The httpx exception with the same meaning as an aiohttp failure (see the module docstring)."""
+    if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
+        return httpx.ReadTimeout("timed out", request=request)  # aiohttp's own timers, in a few paths
+    for source, target in _ERRORS:
+        if isinstance(exc, source):
+            return target(f"{type(exc).__name__}: {exc}", request=request)
+    return httpx.TransportError(f"{type(exc).__name__}: {exc}", request=request)
 
 
 class _ResponseStream(httpx.AsyncByteStream):
@@ -68,9 +66,11 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped_errors(self._request):
+        try:
             async for chunk in self._response.content.iter_chunked(CHUNK):
                 yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _mapped(exc, self._request) from exc
 
     async def aclose(self) -> None:
         self._response.release()
@@ -138,27 +138,34 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`; the response body streams from aiohttp."""
         session = self._session or self._open()
-        stream = request.stream
-        data: Any = request._content if hasattr(request, "_content") else _body(stream)
+        data: Any = request._content if hasattr(request, "_content") else _body(request.stream)
         headers = [  # aiohttp frames a streamed body itself
             (k.decode("latin-1"), v.decode("latin-1"))
             for k, v in request.headers.raw
             if k.lower() != b"transfer-encoding"
         ]
-        with _mapped_errors(request):
+        try:
             response = await session._request(
                 request.method,
-                str(request.url),
+                yarl.URL(str(request.url), encoded=True),  # httpx has percent-encoded it already
                 headers=headers,
                 data=data or None,
                 allow_redirects=False,
                 timeout=self._timeout(request),
                 proxy=self._proxy,
             )
+            stream: httpx.AsyncByteStream | httpx.ByteStream
+            ctx = request.extensions.get(CONTEXT_KEY)
+            if isinstance(ctx, CallContext) and not ctx.stream:  # the body is wanted whole: read it in one go
+                stream = httpx.ByteStream(await response.read())
+            else:
+                stream = _ResponseStream(response, request)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _mapped(exc, request) from exc
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response, request),
+            stream=stream,
             extensions={
                 "http_version": b"HTTP/1.1",
                 "reason_phrase": (response.reason or "").encode("latin-1"),

@@ -1,0 +1,138 @@
+"""Loopback throughput: pipework's default chain on each transport against raw httpx, raw aiohttp and peers.
+
+A fixed-response server runs in a separate process. Each candidate sends the same GETs at concurrency 1 and
+64, in interleaved rounds; every body is read and checked. Prints requests/s medians (min-max) and ratios
+against raw httpx and raw aiohttp, and writes the table to benchmarks/results-loopback.md.
+Candidates that need an optional package (azure-core) are skipped when it is absent.
+
+    python -m benchmarks loopback            # PIPEWORK_BENCH_REQUESTS / PIPEWORK_BENCH_ROUNDS to change the size
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+
+from benchmarks._fastserver import BODY, FastServer
+from pipework import AsyncPipelineClient
+from pipework.transports import AiohttpTransport
+
+REQUESTS = int(os.environ.get("PIPEWORK_BENCH_REQUESTS", "2000"))
+ROUNDS = int(os.environ.get("PIPEWORK_BENCH_ROUNDS", "5"))
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+Get = Callable[[], Awaitable[bytes]]
+
+
+async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Awaitable[Any]]]]:
+    raw_httpx = httpx.AsyncClient(base_url=url, limits=LIMITS)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+    pw_httpx = AsyncPipelineClient(url, limits=LIMITS)
+    pw_aiohttp = AsyncPipelineClient(url, transport=AiohttpTransport(limits=LIMITS))
+    closers: list[Callable[[], Awaitable[Any]]] = [raw_httpx.aclose, session.close, pw_httpx.aclose, pw_aiohttp.aclose]
+
+    async def get_raw_aiohttp() -> bytes:
+        async with session.get(url + "/") as response:
+            return await response.read()
+
+    async def get_raw_httpx() -> bytes:
+        return (await raw_httpx.get("/")).content
+
+    async def get_pw_httpx() -> bytes:
+        return (await pw_httpx.get("/")).content
+
+    async def get_pw_aiohttp() -> bytes:
+        return (await pw_aiohttp.get("/")).content
+
+    candidates: dict[str, Get] = {
+        "raw httpx": get_raw_httpx,
+        "raw aiohttp": get_raw_aiohttp,
+        "pipework (httpx transport)": get_pw_httpx,
+        "pipework (aiohttp transport)": get_pw_aiohttp,
+    }
+    try:
+        from azure.core.pipeline.transport import AioHttpTransport
+        from azure.core.rest import HttpRequest
+        from azure.core import AsyncPipelineClient as AzureClient
+    except ImportError:
+        pass
+    else:
+        azure = AzureClient(url, transport=AioHttpTransport())
+        await azure.__aenter__()
+        closers.append(azure.close)
+
+        async def get_azure() -> bytes:
+            response = await azure.send_request(HttpRequest("GET", url + "/"))
+            return await response.read()
+
+        candidates["azure-core pipeline (aiohttp)"] = get_azure
+    return candidates, closers
+
+
+async def _run(get: Get, concurrency: int) -> float:
+    per_worker = REQUESTS // concurrency
+
+    async def worker() -> None:
+        for _ in range(per_worker):
+            body = await get()
+            if body != BODY:
+                raise AssertionError(f"unexpected body {body[:40]!r}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return per_worker * concurrency / (time.perf_counter() - started)
+
+
+async def _measure(url: str) -> dict[int, dict[str, list[float]]]:
+    candidates, closers = await _candidates(url)
+    results: dict[int, dict[str, list[float]]] = {1: {}, 64: {}}
+    try:
+        for get in candidates.values():  # warm the pools
+            await asyncio.gather(*(get() for _ in range(64)))
+        for _ in range(ROUNDS):
+            for concurrency in results:
+                for name, get in candidates.items():
+                    results[concurrency].setdefault(name, []).append(await _run(get, concurrency))
+    finally:
+        for close in closers:
+            await close()
+    return results
+
+
+def _table(results: dict[int, dict[str, list[float]]]) -> str:
+    lines = [
+        "| candidate | concurrency | requests/s median (min-max) | vs raw httpx | vs raw aiohttp |",
+        "|---|---|---|---|---|",
+    ]
+    for concurrency, by_name in results.items():
+        httpx_median = statistics.median(by_name["raw httpx"])
+        aiohttp_median = statistics.median(by_name["raw aiohttp"])
+        for name, values in by_name.items():
+            median = statistics.median(values)
+            lines.append(
+                f"| {name} | {concurrency} | {median:,.0f} ({min(values):,.0f}-{max(values):,.0f}) "
+                f"| {median / httpx_median:.2f}x | {median / aiohttp_median:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run the loopback comparison and print the table."""
+    with FastServer() as url:
+        results = asyncio.run(_measure(url))
+    table = _table(results)
+    print(f"{REQUESTS} GETs per run, {ROUNDS} interleaved rounds, server in a separate process\n")
+    print(table)
+    Path(__file__).with_name("results-loopback.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
