@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import anyio.from_thread
+import anyio.lowlevel
 import httpx
 import sniffio
 
@@ -42,32 +43,35 @@ class PortalOwner:
     stopped the same way and a ResourceWarning names `label`.
     """
 
-    __slots__ = ("__weakref__", "_aclose", "_closed", "_finalizer", "_label", "_lock", "portal")
+    __slots__ = ("__weakref__", "_aclose", "_closed", "_finalizer", "_label", "_lock", "portal", "token")
 
     def __init__(self, aclose: Callable[[], Any], label: str) -> None:
         self.portal: anyio.from_thread.BlockingPortal | None = None
+        self.token: anyio.lowlevel.EventLoopToken | None = None
+        """The loop's token: `anyio.from_thread.run(fn, token=...)` is one round trip, half a portal.call."""
         self._aclose = aclose
         self._label = label
         self._lock = threading.Lock()
         self._closed = False
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
-    def start(self, user: object) -> anyio.from_thread.BlockingPortal:
-        """The running portal (started now if needed); `user` is the object whose collection stops it.
+    def start(self, user: object) -> anyio.lowlevel.EventLoopToken:
+        """The running loop's token (started now if needed); `user` is the object whose collection stops it.
 
         Raises:
             RuntimeError: the owner was stopped (the client is closed).
         """
         with self._lock:
-            if self.portal is not None:
-                return self.portal
+            if self.token is not None:
+                return self.token
             if self._closed:
                 raise RuntimeError(f"Cannot send a request, as the {self._label} has been closed.")
             manager = anyio.from_thread.start_blocking_portal(name="pipework-portal")
             portal = manager.__enter__()
             self._finalizer = weakref.finalize(user, _abandoned, manager, portal, self._aclose, self._label)
             self.portal = portal
-            return portal
+            self.token = token = portal.call(_current_token)
+            return token
 
     @property
     def closed(self) -> bool:
@@ -81,7 +85,7 @@ class PortalOwner:
                 return True
             self._closed = True
             portal, finalizer = self.portal, self._finalizer
-            self.portal = None
+            self.portal = self.token = None
         if finalizer is None or portal is None:
             return False
         detached = finalizer.detach()
@@ -112,6 +116,10 @@ def _abandoned(
         _shutdown(manager, portal, aclose)
 
 
+async def _current_token() -> anyio.lowlevel.EventLoopToken:
+    return anyio.lowlevel.current_token()
+
+
 async def _next_chunk(iterator: AsyncIterator[bytes]) -> bytes | None:
     try:
         return await iterator.__anext__()
@@ -120,23 +128,23 @@ async def _next_chunk(iterator: AsyncIterator[bytes]) -> bytes | None:
 
 
 class PortalByteStream(httpx.SyncByteStream):
-    """A sync byte stream over an async one living on the portal's loop: each chunk is one `portal.call`."""
+    """A sync byte stream over an async one living on the client's loop: each chunk is one hop to the loop."""
 
-    __slots__ = ("_portal", "_stream")
+    __slots__ = ("_stream", "_token")
 
-    def __init__(self, portal: anyio.from_thread.BlockingPortal, stream: httpx.AsyncByteStream) -> None:
-        self._portal = portal
+    def __init__(self, token: anyio.lowlevel.EventLoopToken, stream: httpx.AsyncByteStream) -> None:
+        self._token = token
         self._stream = stream
 
     def __iter__(self) -> Iterator[bytes]:
         iterator = self._stream.__aiter__()
-        call = self._portal.call
-        while (chunk := call(_next_chunk, iterator)) is not None:
+        run, token = anyio.from_thread.run, self._token
+        while (chunk := run(_next_chunk, iterator, token=token)) is not None:
             yield chunk
 
     def close(self) -> None:
         """Close the async stream on the loop (returns the connection to the pool)."""
-        self._portal.call(self._stream.aclose)
+        anyio.from_thread.run(self._stream.aclose, token=self._token)
 
     def __repr__(self) -> str:
         return f"PortalByteStream({type(self._stream).__name__})"

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar, Unpack
 
 import anyio
+import anyio.from_thread
 import httpx
 
 from ._client import AsyncPipelineClient, TimeoutTypes
@@ -91,8 +92,7 @@ class PipelineClient:
 
     def _run(self, method: str, call: Callable[[], Any]) -> Any:
         refuse_inside_event_loop("PipelineClient", method)
-        portal = self._owner.portal or self._owner.start(self)
-        return portal.call(call)
+        return anyio.from_thread.run(call, token=self._owner.token or self._owner.start(self))
 
     def send(
         self, request: httpx.Request, *, stream: bool = False, **options: Unpack[CallOptions]
@@ -113,9 +113,9 @@ class PipelineClient:
     def _sync_stream(self, response: httpx.Response) -> None:
         stream = response.stream
         if isinstance(stream, httpx.AsyncByteStream) and not isinstance(stream, httpx.SyncByteStream):
-            portal = self._owner.portal
-            assert portal is not None
-            response.stream = PortalByteStream(portal, stream)
+            token = self._owner.token
+            assert token is not None
+            response.stream = PortalByteStream(token, stream)
 
     def request(
         self,
