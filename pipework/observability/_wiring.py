@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .._exceptions import ConfigurationError
 from ..pipeline._base import Policy
+from ._dependency_logs import install_dependency_log_redaction
 from ._hooks import ObservabilityHooks
 from ._http_logging import HttpLoggingPolicy
 from ._network_trace import NetworkTraceLoggingPolicy
@@ -27,6 +28,7 @@ def observability_policies(
 ) -> tuple[list[Policy], list[Policy]]:
     """The policies observing each call (placed before retry) and each attempt (placed last).
 
+    Also puts the redacting filter on httpx's and httpcore's loggers (idempotent).
     Per attempt: HTTP logging, network trace logging, then the attempt halves of tracing and hooks.
     With `policies=` (`default_chain` false) only tracing and hooks are added; logging arguments then
     raise, since the caller's list replaces the default logging policies.
@@ -46,7 +48,9 @@ def observability_policies(
             "logging_allowed_headers/logging_allowed_query_params configure the default logging policy; "
             "with logging_policy= give them to HttpLoggingPolicy(allowed_headers=..., allowed_query_params=...)"
         )
-    if not default_chain and (logging_policy is not None or network_trace or allowed_headers or allowed_params):
+    if not default_chain and (
+        logging_policy is not None or network_trace or allowed_headers or allowed_params
+    ):
         raise ConfigurationError(
             "logging_policy/network_trace/logging_allowed_* configure the default chain; "
             "with policies= put HttpLoggingPolicy(...) and NetworkTraceLoggingPolicy(...) in the list"
@@ -61,6 +65,7 @@ def observability_policies(
         )
     if hooks is not None and not isinstance(hooks, ObservabilityHooks):
         raise ConfigurationError(f"hooks must be an ObservabilityHooks, got {type(hooks).__name__}")
+    install_dependency_log_redaction()
     per_call: list[Policy] = []
     per_attempt: list[Policy] = []
     if default_chain:

@@ -39,7 +39,8 @@ async def test_one_record_per_attempt_with_the_call_s_request_id(
     assert len(wire_ids) == 1
     message = records[2].getMessage()
     assert message.startswith("HTTP GET https://api.example.com/items -> 200 (")
-    assert "attempt 3" in message and wire_ids.pop() in message
+    assert "attempt 3" in message
+    assert wire_ids.pop() in message
     assert all(isinstance(r.elapsed_ms, float) for r in records)  # type: ignore[attr-defined]
 
 

@@ -61,7 +61,9 @@ async def test_per_call_option_traces_every_attempt(capture_logs: Capture, clock
 async def test_client_flag_and_per_call_opt_out(capture_logs: Capture) -> None:
     """network_trace=True on the client traces every call; network_trace=False on a call silences it."""
     records = capture_logs(logging.DEBUG, "pipework.network")
-    async with AsyncPipelineClient(transport=ScriptedTransport(200, repeat_last=True), network_trace=True) as c:
+    async with AsyncPipelineClient(
+        transport=ScriptedTransport(200, repeat_last=True), network_trace=True
+    ) as c:
         await c.get("https://api.example.com/a")
         assert len(records) == 2
         await c.get("https://api.example.com/b", network_trace=False)
@@ -79,10 +81,10 @@ async def test_streamed_response_body_is_not_read(capture_logs: Capture) -> None
     def streamed(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=chunks())  # type: ignore[arg-type]
 
-    async with AsyncPipelineClient(transport=ScriptedTransport(streamed)) as client:
-        async with client.stream("GET", "https://api.example.com/", network_trace=True) as response:
-            assert not response.is_stream_consumed
-            assert await response.aread() == b"part1-part2"
+    client = AsyncPipelineClient(transport=ScriptedTransport(streamed))
+    async with client, client.stream("GET", "https://api.example.com/", network_trace=True) as response:
+        assert not response.is_stream_consumed
+        assert await response.aread() == b"part1-part2"
     assert "not read" in records[1].http_body  # type: ignore[attr-defined]
 
 
@@ -91,9 +93,7 @@ async def test_bodies_are_capped_and_forms_redacted(capture_logs: Capture) -> No
     records = capture_logs(logging.DEBUG, "pipework.network")
     policy = NetworkTraceLoggingPolicy(enabled=True, max_body_bytes=10)
     big = httpx.Response(200, text="x" * 100)
-    async with AsyncPipelineClient(
-        transport=ScriptedTransport(big), policies=[policy]
-    ) as client:
+    async with AsyncPipelineClient(transport=ScriptedTransport(big), policies=[policy]) as client:
         await client.post(
             "https://login.example.com/token", data={"client_secret": "cs-SECRET", "grant_type": "client"}
         )
@@ -106,4 +106,7 @@ def test_bad_cap_is_refused() -> None:
     """A negative or non-int max_body_bytes is a ConfigurationError naming it."""
     with pytest.raises(ConfigurationError, match="max_body_bytes"):
         NetworkTraceLoggingPolicy(max_body_bytes=-1)
-    assert repr(NetworkTraceLoggingPolicy(True)) == "NetworkTraceLoggingPolicy(enabled=True, max_body_bytes=8192)"
+    assert (
+        repr(NetworkTraceLoggingPolicy(True))
+        == "NetworkTraceLoggingPolicy(enabled=True, max_body_bytes=8192)"
+    )
