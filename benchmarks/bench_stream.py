@@ -1,0 +1,179 @@
+"""Streamed download memory: pipework's full default chain against raw httpx, 1 GiB each by default.
+
+A loopback server (asyncio, in a thread of this process) sends the body in 1 MiB writes with a
+Content-Length. Each candidate runs in its own subprocess: after a 1 MiB warm-up it resets the kernel's
+peak-RSS mark (/proc/self/clear_refs), streams the whole body (`aiter_bytes`, counted, never kept), and
+reports its peak RSS growth (VmHWM minus VmRSS at the start) and throughput. Prints medians over rounds,
+interleaved, and the growth difference against raw httpx (target: within 10 MiB).
+
+    python -m benchmarks stream                        # 1 GiB x 3 rounds
+    PIPEWORK_BENCH_STREAM_MIB=64 python -m benchmarks stream
+    python benchmarks/bench_stream.py --mib 64 --rounds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MIB = 1024 * 1024
+CANDIDATES = ("httpx", "pipework", "pipework-send", "pipework-trio")
+TARGET_MIB = 10.0
+
+
+@contextmanager
+def body_server(total: int) -> Iterator[str]:
+    """Serve `total` bytes for any GET (and 1 MiB for /warmup) on 127.0.0.1; yields the base URL."""
+    block = b"\0" * MIB
+    ready = threading.Event()
+    state: dict[str, object] = {}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                size = MIB if b" /warmup " in head.split(b"\r\n", 1)[0] else total
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n")
+                writer.write(f"content-length: {size}\r\n\r\n".encode())
+                sent = 0
+                while sent < size:
+                    part = block if size - sent >= MIB else block[: size - sent]
+                    writer.write(part)
+                    sent += len(part)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def run() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        state["port"] = server.sockets[0].getsockname()[1]
+        state["stop"] = asyncio.Event()
+        state["loop"] = asyncio.get_running_loop()
+        ready.set()
+        stop = state["stop"]
+        assert isinstance(stop, asyncio.Event)
+        await stop.wait()
+        server.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{state['port']}"
+    finally:
+        loop, stop = state["loop"], state["stop"]
+        assert isinstance(loop, asyncio.AbstractEventLoop)
+        assert isinstance(stop, asyncio.Event)
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+
+
+def _status(field: str) -> int:
+    """A VmRSS/VmHWM figure of this process, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak() -> None:
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux >= 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def child(candidate: str, url: str, total: int) -> None:
+    """One measurement in this (fresh) process; prints a JSON line."""
+    import anyio
+    import httpx
+
+    from pipework import AsyncPipelineClient
+
+    async def main() -> dict[str, float]:
+        if candidate == "httpx":
+            client: httpx.AsyncClient | AsyncPipelineClient = httpx.AsyncClient(timeout=60)
+        else:
+            client = AsyncPipelineClient()
+        async with client:
+            async with client.stream("GET", f"{url}/warmup") as warm:
+                async for _ in warm.aiter_bytes():
+                    pass
+            _reset_peak()
+            start_rss = _status("VmRSS")
+            started = time.perf_counter()
+            received = 0
+            if candidate == "pipework-send":
+                assert isinstance(client, AsyncPipelineClient)
+                response = await client.send(client.build_request("GET", f"{url}/body"), stream=True)
+                try:
+                    async for chunk in response.aiter_bytes():
+                        received += len(chunk)
+                finally:
+                    await response.aclose()
+            else:
+                async with client.stream("GET", f"{url}/body") as streamed:
+                    async for chunk in streamed.aiter_bytes():
+                        received += len(chunk)
+            elapsed = time.perf_counter() - started
+            peak = _status("VmHWM")
+        assert received == total, f"received {received} of {total} bytes"
+        return {"growth_mib": (peak - start_rss) / MIB, "mib_s": total / MIB / elapsed}
+
+    backend = "trio" if candidate.endswith("-trio") else "asyncio"
+    print(json.dumps(anyio.run(main, backend=backend)))
+
+
+def measure(candidate: str, url: str, total: int) -> dict[str, float]:
+    """Run `child` for `candidate` in a subprocess and parse its result."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", candidate, url, str(total)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure every candidate, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mib", type=int, default=int(os.environ.get("PIPEWORK_BENCH_STREAM_MIB", "1024")))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("PIPEWORK_BENCH_ROUNDS", "3")))
+    args = parser.parse_args([] if argv is None else argv)
+    total = args.mib * MIB
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in CANDIDATES}
+    with body_server(total) as url:
+        for _ in range(args.rounds):
+            for name in CANDIDATES:
+                results[name].append(measure(name, url, total))
+    base = statistics.median(r["growth_mib"] for r in results["httpx"])
+    print(
+        f"streamed download of {args.mib} MiB, medians of {args.rounds} round(s), peak RSS growth per process"
+    )
+    print(f"{'candidate':<16}{'RSS growth MiB':>16}{'vs httpx MiB':>14}{'MiB/s':>10}  verdict")
+    for name in CANDIDATES:
+        growth = statistics.median(r["growth_mib"] for r in results[name])
+        speed = statistics.median(r["mib_s"] for r in results[name])
+        verdict = "baseline" if name == "httpx" else ("ok" if growth - base <= TARGET_MIB else "OVER TARGET")
+        print(f"{name:<16}{growth:>16.2f}{growth - base:>+14.2f}{speed:>10.0f}  {verdict}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main(sys.argv[1:])
