@@ -100,7 +100,9 @@ class AsyncPipelineClient:
         if any(v is not None and (not isinstance(v, int | float) or v < 0) for v in self._timeout.values()):
             raise ConfigurationError(f"timeout must be seconds >= 0 or None, got {timeout!r}")
         if not isinstance(request_id_header, str) or not request_id_header.strip():
-            raise ConfigurationError(f"request_id_header must be a non-empty header name, got {request_id_header!r}")
+            raise ConfigurationError(
+                f"request_id_header must be a non-empty header name, got {request_id_header!r}"
+            )
         if isinstance(retry_policy, RetryConfig):
             retry_policy = RetryPolicy(retry_policy)
         elif retry_policy is not None and not isinstance(retry_policy, RetryPolicy):

@@ -42,15 +42,19 @@ class CustomHookPolicy:
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
         """Run the request hooks, send, run the response hooks."""
         ctx = request.extensions.get(CONTEXT_KEY)
-        call_request = ctx.raw_request_hook if isinstance(ctx, CallContext) else None
-        call_response = ctx.raw_response_hook if isinstance(ctx, CallContext) else None
-        for hook in (self.raw_request_hook, call_request):
-            if hook is not None:
-                await _call(hook, request)
+        call_request = call_response = None
+        if isinstance(ctx, CallContext):
+            call_request, call_response = ctx.raw_request_hook, ctx.raw_response_hook
+        client_request, client_response = self.raw_request_hook, self.raw_response_hook
+        if client_request is not None:
+            await _call(client_request, request)
+        if call_request is not None:
+            await _call(call_request, request)
         response = await call_next(request)
-        for response_hook in (self.raw_response_hook, call_response):
-            if response_hook is not None:
-                await _call(response_hook, response)
+        if client_response is not None:
+            await _call(client_response, response)
+        if call_response is not None:
+            await _call(call_response, response)
         return response
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 import httpx
 
@@ -38,12 +38,21 @@ class RequestIdPolicy(SansIOPolicy):
         given = headers.get(self.header_name)
         if not isinstance(ctx, CallContext):
             if given is None:
-                headers[self.header_name] = str(uuid.uuid4())
+                headers[self.header_name] = new_request_id()
             return
         if ctx.request_id is None:
-            ctx.request_id = given if given is not None else str(uuid.uuid4())
+            ctx.request_id = given if given is not None else new_request_id()
         if given != ctx.request_id:
             headers[self.header_name] = ctx.request_id
 
     def __repr__(self) -> str:
         return f"RequestIdPolicy(header_name={self.header_name!r})"
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` gives, at less than half its cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -59,7 +59,12 @@ async def test_per_call_options_land_in_the_context() -> None:
         await client.get("http://h.test/", request_id="rid-1", extras={"tenant": "t1"}, network_trace=False)
     ctx = spy.contexts[0]
     assert ctx is not None
-    assert (ctx.request_id, ctx.extras, ctx.network_trace, ctx.stream) == ("rid-1", {"tenant": "t1"}, False, False)
+    assert (ctx.request_id, ctx.extras, ctx.network_trace, ctx.stream) == (
+        "rid-1",
+        {"tenant": "t1"},
+        False,
+        False,
+    )
 
 
 async def test_unknown_per_call_option_raises_type_error_naming_it() -> None:

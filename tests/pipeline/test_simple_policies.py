@@ -91,7 +91,9 @@ def test_request_id_policy_rejects_empty_header_name() -> None:
 async def test_default_headers_added_and_per_call_headers_win() -> None:
     """Client headers reach the wire; a per-call header of the same name replaces the default."""
     transport = ScriptedTransport(200, repeat_last=True)
-    async with AsyncPipelineClient(transport=transport, headers={"X-Tenant": "t0", "Accept": "x/y"}) as client:
+    async with AsyncPipelineClient(
+        transport=transport, headers={"X-Tenant": "t0", "Accept": "x/y"}
+    ) as client:
         await client.get("http://h.test/")
         await client.get("http://h.test/", headers={"x-tenant": "t9"})
     first, second = (request.headers for request in transport.requests)

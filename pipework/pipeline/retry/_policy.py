@@ -124,7 +124,9 @@ class RetryPolicy:
         config = ctx.retry or self.config
         clock = _time.clock()
         if ctx.deadline is None:
-            ctx.deadline = clock.now() + config.timeout
+            budget = ctx.timeout_budget
+            timeout = config.timeout if budget is None or budget > config.timeout else budget
+            ctx.deadline = clock.now() + timeout
         call = _Call(request, call_next, ctx, config, clock)
         if self._budget is not None:
             self._budget.deposit(request)
@@ -201,7 +203,9 @@ class _Call:
         started = time.perf_counter()
         response: httpx.Response | None = None
         try:
-            with anyio.move_on_after(remaining) as scope:  # the attempt never outlives the call's deadline
+            # The attempt never outlives the call's deadline. (A bare CancelScope: move_on_after/fail_after
+            # wrap the same scope in generator context managers, ~4 µs more per attempt on asyncio, ~10 on trio.)
+            with anyio.CancelScope(deadline=anyio.current_time() + remaining) as scope:
                 response = await self.call_next(request)
         except Exception as exc:
             if isinstance(exc, httpx.TimeoutException) and self.clock.now() >= ctx.deadline - 0.001:
@@ -225,13 +229,16 @@ class _Call:
         timeouts = self.timeouts
         if timeouts is None:
             return
-        if any(value is None or value > remaining for value in timeouts.values()):
-            self.request.extensions["timeout"] = {
-                key: remaining if value is None or value > remaining else value
-                for key, value in timeouts.items()
-            }
-        elif self.request.extensions.get("timeout") is not timeouts:
-            self.request.extensions["timeout"] = timeouts
+        extensions = self.request.extensions
+        for limit in timeouts.values():  # a plain loop: any(<genexpr>) costs a generator per attempt
+            if limit is None or limit > remaining:
+                extensions["timeout"] = {
+                    key: remaining if value is None or value > remaining else value
+                    for key, value in timeouts.items()
+                }
+                return
+        if extensions.get("timeout") is not timeouts:
+            extensions["timeout"] = timeouts
 
     def _record(
         self,

@@ -1,0 +1,42 @@
+"""Run every `benchmarks/bench_*.py` module present (each exposes `main()`), in name order.
+
+`python -m benchmarks` runs them all; `python -m benchmarks overhead retry` only those whose name contains
+one of the words given.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import time
+
+import benchmarks
+
+
+def main(argv: list[str]) -> int:
+    """Import and run each bench module; a failing one is reported and the others still run."""
+    names = sorted(
+        info.name for info in pkgutil.iter_modules(benchmarks.__path__) if info.name.startswith("bench_")
+    )
+    if argv:
+        names = [name for name in names if any(word in name for word in argv)]
+    failed = []
+    for name in names:
+        print(f"== {name} ==", flush=True)
+        started = time.perf_counter()
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+            module.main()
+        except Exception as exc:  # keep going: one broken bench must not hide the others' figures
+            failed.append(name)
+            print(f"!! {name} failed: {type(exc).__name__}: {exc}", flush=True)
+        print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
+    if failed:
+        print("failed:", ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
