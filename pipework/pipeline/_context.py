@@ -45,6 +45,9 @@ class CallOptions(TypedDict, total=False):
     """The correlation id of this call (otherwise one is generated)."""
     extras: dict[str, Any] | None
     """Free-form per-call data for custom policies (read it from `context_of(request).extras`)."""
+    timeout_budget: float | None
+    """Seconds this whole call may take (attempts, sleeps, server waits); the retry policy's deadline is the
+    earlier of this and RetryConfig.timeout (e.g. the time an inbound request has left)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class CallContext:
     raw_response_hook: Callable[[httpx.Response], Any] | None = None
     request_id: str | None = None
     extras: dict[str, Any] | None = None
+    timeout_budget: float | None = None
     deadline: float | None = None
     """Monotonic time (`pipework` clock) by which the whole call must end; set by the retry policy."""
     attempt: int = 0

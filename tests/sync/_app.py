@@ -1,4 +1,5 @@
-"""A raw ASGI app for the sync tests: `/ok`, `/flaky/KEY` (503 twice, then 200), `/stream`, `/status/N`, echo."""
+"""A raw ASGI app for the sync and integration tests: `/ok`, `/flaky/KEY` (503 twice, then 200), `/busy` (503,
+Retry-After: 10), `/stream`, `/status/N`; others echo."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class SyncTestApp:
         status, extra = 200, []
         if path.startswith("/flaky/") and self.counts[path] <= 2:
             status, extra = 503, [(b"retry-after", b"0")]
+        elif path == "/busy":
+            status, extra = 503, [(b"retry-after", b"10")]
         elif path.startswith("/status/"):
             status = int(path.rsplit("/", 1)[1])
         if path == "/stream":
