@@ -79,3 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ImportError as exc:  # uvicorn (the chaos server) is in the cli extra
+        print(f"pipework {args.command}: error: {exc}; install pipework[cli]", file=sys.stderr)
+        return 1

@@ -17,6 +17,9 @@ Connection resets: ASGI has no message for them. Under uvicorn (h11 or httptools
 connection's asyncio transport through `receive.__self__.transport`, sets SO_LINGER 0 and aborts it: the client
 sees a real TCP reset. Elsewhere (e.g. in-process through `httpx.ASGITransport`) it raises the httpx error a
 client would see (`httpx.ReadError`, or `httpx.RemoteProtocolError` for a truncated body).
+
+Latency and slow headers wait through pipework's clock: under `zero_wait()` they are instant (and recorded in
+`clock.sleeps` beside the client's waits).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from urllib.parse import parse_qs, quote
 import anyio
 import httpx
 
+from .. import _time
 from .._redact import redact_headers
 from ._chaos_faults import ChaosFault, FaultModel, parse_script
 
@@ -139,7 +143,7 @@ class ChaosApp:
         if not (fault.kind == "status" and fault.executes):
             counter["faults"] += 1
         if latency:
-            await anyio.sleep(latency / 1000)
+            await _time.clock().sleep(latency / 1000)
         if fault.kind == "reset-before":
             await _drop(receive, "the chaos server reset the connection before reading the request")
             return
@@ -152,7 +156,7 @@ class ChaosApp:
             return
         status, payload = self._execute(counter, key, method, headers, body, fault)
         if fault.kind == "slow":
-            await anyio.sleep(fault.delay_ms / 1000)
+            await _time.clock().sleep(fault.delay_ms / 1000)
         if fault.kind == "reset-after":
             await _drop(receive, "the chaos server reset the connection after executing the request")
             return
