@@ -50,8 +50,9 @@ class PipelineClient:
     typed by a ParamSpec copy of its signature): an argument added to the async client is accepted here at
     once, checked by type checkers, shown by `help()`, with no edit to this module and no second list
     to drift. Policies, hooks and credentials are those of the async client and run on the client's event
-    loop; a sync hook or SansIOPolicy must not block for long there (it would delay every thread's requests)
-    — wrap blocking code in `ThreadedPolicy` / `threaded_hook`, which run it in a worker thread.
+    loop; a sync hook or SansIOPolicy must not block for long there (it would delay every thread's requests):
+    make blocking code async, or hand it to `anyio.to_thread.run_sync` from an async hook or policy. Sync
+    credentials are already called in a worker thread by the bearer policy.
 
     The loop starts on the first request and stops on `close()` (or `with` exit). A client never closed
     is stopped at garbage collection or interpreter exit, with a ResourceWarning.
