@@ -13,7 +13,7 @@ Contenders, each sending GETs with a read and checked body through one shared `h
 Rounds are interleaved (the order rotates each round) and the medians compared, so a slow moment of the
 machine hits every contender alike. Targets: default chain <= 1.15x httpx, empty Pipeline <= 1.05x.
 
-    python -m benchmarks.bench_overhead [--rounds 15] [--requests 2000] [--backend asyncio|trio]
+    python -m benchmarks.bench_overhead [--rounds 31] [--requests 600] [--backend asyncio|trio]
 """
 
 from __future__ import annotations
@@ -144,8 +144,8 @@ def report(results: dict[str, list[float]], backend: str, rounds: int, requests:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_overhead")
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     args = parser.parse_args(argv if argv is not None else [])
     results = anyio.run(run, args.rounds, args.requests, backend=args.backend)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -15,6 +17,7 @@ from pipework import (
     CallNext,
     ConfigurationError,
     CustomHookPolicy,
+    DeadlineExceededError,
     HeadersPolicy,
     Pipeline,
     RequestIdPolicy,
@@ -324,3 +327,21 @@ def pipework_history(response: httpx.Response) -> list[int | None]:
     """The statuses of the attempts behind `response`."""
     ctx = context_of(response)
     return [record.status for record in ctx.history] if ctx else []
+
+
+async def test_hanging_attempt_is_cut_at_the_call_deadline() -> None:
+    """An attempt that never ends is cancelled at the call's deadline: DeadlineExceededError, in time."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    transport = ScriptedTransport(hang)
+    started = time.monotonic()
+    async with AsyncPipelineClient(
+        transport=transport, retry_policy=RetryConfig(timeout=0.3, total=0)
+    ) as client:
+        with pytest.raises(DeadlineExceededError):
+            await client.get("http://h.test/")
+    assert 0.25 <= time.monotonic() - started < 2.0
+    assert transport.calls == 1

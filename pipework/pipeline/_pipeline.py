@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 
 import httpx
 
@@ -105,8 +105,10 @@ def _fold(transport: httpx.AsyncBaseTransport, policies: Sequence[Policy]) -> Ca
 
 
 def _layer(policy: Policy, call_next: CallNext) -> CallNext:
-    async def layer(request: httpx.Request) -> httpx.Response:
-        return await policy(request, call_next)
+    # A plain function handing back the policy's own coroutine: no wrapper coroutine to create and await
+    # per policy per request (the caller awaits the policy directly).
+    def layer(request: httpx.Request) -> Awaitable[httpx.Response]:
+        return policy(request, call_next)
 
     return layer
 
