@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import respx
 
 from pipework import (
     AsyncPipelineClient,
@@ -345,3 +346,17 @@ async def test_hanging_attempt_is_cut_at_the_call_deadline() -> None:
             await client.get("http://h.test/")
     assert 0.25 <= time.monotonic() - started < 2.0
     assert transport.calls == 1
+
+
+async def test_default_transport_under_respx(clock: VirtualClock) -> None:
+    """With the default httpx transport mocked by respx, a 503 is retried and every attempt carries the id."""
+    with respx.mock(assert_all_called=True) as router:
+        route = router.get("https://api.test/v1/items").mock(
+            side_effect=[httpx.Response(503), httpx.Response(200, json={"ok": True})]
+        )
+        async with AsyncPipelineClient("https://api.test/v1/") as client:
+            response = await client.get("items")
+    assert response.json() == {"ok": True}
+    assert route.call_count == 2
+    ids = {call.request.headers["x-ms-client-request-id"] for call in route.calls}
+    assert len(ids) == 1
