@@ -46,11 +46,12 @@ class NetworkTraceLoggingPolicy(SansIOPolicy):
 
     def _context(self, request: httpx.Request) -> tuple[bool, CallContext | None]:
         """Whether to trace this attempt, and the call context."""
+        if not logger.isEnabledFor(_DEBUG):  # first: the cheapest test, and the usual answer
+            return False, None
         ctx = request.extensions.get(CONTEXT_KEY)
         if not isinstance(ctx, CallContext):
-            return self.enabled and logger.isEnabledFor(_DEBUG), None
-        wanted = self.enabled if ctx.network_trace is None else ctx.network_trace
-        return wanted and logger.isEnabledFor(_DEBUG), ctx
+            return self.enabled, None
+        return (self.enabled if ctx.network_trace is None else ctx.network_trace), ctx
 
     def on_request(self, request: httpx.Request, /) -> None:
         """Log the request of this attempt."""

@@ -76,6 +76,8 @@ async def test_no_secret_leaves_through_logs_spans_or_hooks(
     for record in records:
         assert _leaks(_record_text(record)) == [], record.name
     assert not [r for r in records if r.name.startswith("httpx") and "secret-path" in _record_text(r)]
+    request_id = seen["x-ms-client-request-id"]  # the correlation id is on every pipework record of the call
+    assert {getattr(r, "request_id", None) for r in records if r.name.startswith("pipework")} == {request_id}
 
     spans = otel.spans()
     assert len(spans) == 3
