@@ -13,7 +13,8 @@ from typing import Any
 import anyio
 import httpx
 
-from .. import AsyncPipelineClient, RetryConfig, history
+from .. import AsyncPipelineClient, PipeworkError, RetryConfig, history
+from ..resilience import ResilienceConfig
 from ..testing import ChaosApp, serve
 from ._report import ClientResult, Console, render_table
 
@@ -45,6 +46,7 @@ class ClientSpec:
     retry: RetryConfig
     timeout: httpx.Timeout
     note: str
+    resilience: ResilienceConfig | None = None
 
 
 def workload(count: int, seed: int) -> list[Op]:
@@ -66,7 +68,7 @@ def workload(count: int, seed: int) -> list[Op]:
 
 
 def client_specs() -> list[ClientSpec]:
-    """No retries; the default pipeline (short backoff); stronger retries with a short read timeout."""
+    """No retries; the default pipeline; the resilience preset (both with a short backoff)."""
     default_timeout = httpx.Timeout(10.0, read=60.0)
     return [
         ClientSpec("no retries", RetryConfig.disabled(), default_timeout, "RetryConfig.disabled()"),
@@ -74,13 +76,14 @@ def client_specs() -> list[ClientSpec]:
             "default",
             RetryConfig(backoff_factor=_BACKOFF),
             default_timeout,
-            f"the default pipeline, backoff_factor {_BACKOFF} s (default 0.8 s)",
+            f"AsyncPipelineClient() defaults, backoff_factor {_BACKOFF} s",
         ),
         ClientSpec(
-            "stronger",
-            RetryConfig(total=5, backoff_factor=_BACKOFF, backoff_max=0.5),
-            httpx.Timeout(10.0, read=0.5),
-            "RetryConfig(total=5), 0.5 s read timeout per attempt (not the resilience preset)",
+            "resilient",
+            RetryConfig(backoff_factor=_BACKOFF),
+            default_timeout,
+            "resilience=: the standard preset's budget and breaker, 0.5 s per attempt",
+            ResilienceConfig(retry=RetryConfig(backoff_factor=_BACKOFF), attempt_timeout=0.5),
         ),
     ]
 
@@ -92,7 +95,12 @@ async def _run_client(
     limiter = anyio.CapacityLimiter(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with AsyncPipelineClient(
-        base_url, retry_policy=spec.retry, timeout=spec.timeout, limits=limits, trust_env=False
+        base_url,
+        retry_policy=spec.retry if spec.resilience is None else None,
+        resilience=spec.resilience,
+        timeout=spec.timeout,
+        limits=limits,
+        trust_env=False,
     ) as client:
 
         async def call(op: Op) -> None:
@@ -106,7 +114,7 @@ async def _run_client(
                         op.method, op.path, params={"id": op.key}, headers=headers, content=body
                     )
                     ok = outcome.is_success
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, PipeworkError) as exc:
                     outcome, ok = exc, False
                 result.record(ok, time.perf_counter() - started, history(outcome))
                 advance()
@@ -148,11 +156,11 @@ def run_demo(args: argparse.Namespace) -> int:
         retry_logger.setLevel(logging.ERROR)
     specs = client_specs()
     console.say(
-        f"pipework demo: {args.requests} calls (GET, PUT, POST, some POSTs with an Idempotency-Key),\n"
-        f"{args.concurrency} at a time, against a chaos server on 127.0.0.1 that fails {args.fail_rate:.0%}"
-        f" of attempts\n(seed {args.seed}; at most 3 faults per call; POSTs without a key get only 429/503"
-        " + Retry-After).\nWaits are real but short: backoff_factor 0.05 s instead of 0.8 s; Retry-After"
-        " waits (<= 1 s) honoured."
+        f"pipework demo: {args.requests} calls (GETs, PUTs, POSTs, some with an Idempotency-Key),\n"
+        f"{args.concurrency} at a time, against a chaos server on 127.0.0.1 failing {args.fail_rate:.0%}"
+        f" of attempts\n(seed {args.seed}; at most 3 faults per call; POSTs without a key: 429/503 only).\n"
+        f"Waits are real but short: backoff_factor {_BACKOFF} s (default 0.8 s);\n"
+        "server Retry-After waits (up to 1 s) are honoured."
     )
     for spec in specs:
         console.say(f"  {spec.name:<11} {spec.note}")
