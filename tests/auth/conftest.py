@@ -28,7 +28,8 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCa
     caplog.set_level(logging.DEBUG)
     yield caplog
     formatter = logging.Formatter()
-    for record in caplog.records:
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    for record in records:
         text = record.getMessage()
         if record.exc_info:
             text += formatter.formatException(record.exc_info)

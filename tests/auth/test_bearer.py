@@ -48,8 +48,8 @@ async def _send(pipe: Pipeline, url: str = URL, **kwargs: Any) -> httpx.Response
     return await pipe.handle_async_request(httpx.Request("GET", url, **kwargs))
 
 
-async def test_token_cached_across_calls(clock: VirtualClock) -> None:
-    """Five calls make one get_token call, and every request carries that token."""
+async def test_token_cached_across_calls(clock: VirtualClock, caplog: pytest.LogCaptureFixture) -> None:
+    """Five calls make one get_token call, and every request carries that token (and a DEBUG line says so)."""
     credential = ScriptedCredential()
     transport = Wire(200, repeat_last=True)
     pipe = Pipeline(transport, [BearerTokenPolicy(credential, SCOPE)])
@@ -58,6 +58,8 @@ async def test_token_cached_across_calls(clock: VirtualClock) -> None:
     assert len(credential.calls) == 1
     assert credential.calls[0] == ((SCOPE,), {})
     assert transport.tokens == [f"{MARKER}-tok-1"] * 5
+    acquired = [r for r in caplog.records if r.name == "pipework.auth" and r.levelno == logging.DEBUG]
+    assert len(acquired) == 1  # the no-secret-in-logs check (conftest) sees the auth records
 
 
 async def test_expiring_token_refreshed(clock: VirtualClock) -> None:
