@@ -330,6 +330,7 @@ class _Call:
                 redact_url(request.url),
                 self.retries + 1,
                 why,
+                extra={"request_id": self.ctx.request_id},
             )
 
     def _note(self, note: str, delay: float = 0.0) -> None:
@@ -348,8 +349,13 @@ class _Call:
                 self.retries,
                 self.request.method,
                 redact_url(self.request.url),
+                extra={"request_id": self.ctx.request_id},
             )
-            logger.info("Waiting %s seconds before retry", f"{self.delay:g}")
+            logger.info(
+                "Waiting %s seconds before retry",
+                f"{self.delay:g}",
+                extra={"request_id": self.ctx.request_id},
+            )
 
 
 def _call_of(state: RetryCallState) -> _Call:
