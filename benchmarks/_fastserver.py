@@ -57,7 +57,9 @@ class FastServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(1024)
-        self.process = multiprocessing.get_context("fork").Process(target=_run, args=(self.sock,), daemon=True)
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_run, args=(self.sock,), daemon=True
+        )
         self.process.start()
         return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
 

@@ -37,7 +37,12 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
     pw_httpx = AsyncPipelineClient(url, limits=LIMITS)
     pw_aiohttp = AsyncPipelineClient(url, transport=AiohttpTransport(limits=LIMITS))
-    closers: list[Callable[[], Awaitable[Any]]] = [raw_httpx.aclose, session.close, pw_httpx.aclose, pw_aiohttp.aclose]
+    closers: list[Callable[[], Awaitable[Any]]] = [
+        raw_httpx.aclose,
+        session.close,
+        pw_httpx.aclose,
+        pw_aiohttp.aclose,
+    ]
 
     async def get_raw_aiohttp() -> bytes:
         async with session.get(url + "/") as response:
@@ -59,9 +64,9 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
         "pipework (aiohttp transport)": get_pw_aiohttp,
     }
     try:
+        from azure.core import AsyncPipelineClient as AzureClient
         from azure.core.pipeline.transport import AioHttpTransport
         from azure.core.rest import HttpRequest
-        from azure.core import AsyncPipelineClient as AzureClient
     except ImportError:
         pass
     else:
