@@ -82,7 +82,7 @@ def client_specs() -> list[ClientSpec]:
             "resilient",
             RetryConfig(backoff_factor=_BACKOFF),
             default_timeout,
-            "resilience=: the standard preset's budget and breaker, 0.5 s per attempt",
+            "standard resilience preset (budget, breaker), 0.5 s per attempt",
             ResilienceConfig(retry=RetryConfig(backoff_factor=_BACKOFF), attempt_timeout=0.5),
         ),
     ]
