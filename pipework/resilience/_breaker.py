@@ -133,22 +133,24 @@ class CircuitBreakerPolicy:
 
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
         """Send `request` unless its origin's circuit is open; count the outcome."""
-        circuit = self._circuit(request.url)
+        circuit = self._circuits.get(origin_key(request.url)) or self._circuit(request.url)
         probe = circuit.state is not CircuitState.CLOSED and self._admit(circuit)
-        outcome: Outcome = "fatal"
         try:
             response = await call_next(request)
-            ctx = request.extensions.get(CONTEXT_KEY)
-            retry = (
-                ctx.retry if isinstance(ctx, CallContext) and ctx.retry is not None else self._retry_config
-            )
-            outcome = classify_response(response, retry)
-            return response
         except Exception as exc:
-            outcome = classify_error(exc)
+            self._record(circuit, classify_error(exc), probe)
             raise
-        finally:
+        except BaseException:  # cancelled: no verdict, but a probe frees its slot
+            self._record(circuit, "fatal", probe)
+            raise
+        ctx = request.extensions.get(CONTEXT_KEY)
+        retry = ctx.retry if isinstance(ctx, CallContext) and ctx.retry is not None else self._retry_config
+        outcome = classify_response(response, retry)
+        if outcome == "success" and not probe and circuit.state is CircuitState.CLOSED:
+            circuit.counter.add(_time.clock().now(), 1.0)  # the happy path, inlined
+        else:
             self._record(circuit, outcome, probe)
+        return response
 
     def _admit(self, circuit: _Circuit) -> bool:
         """Let a probe in, or raise CircuitOpenError. Returns True: this call is a probe."""
