@@ -37,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-v", "--verbose", action="store_true", help="show the retry log lines")
 
     for verb in ("get", "post", "put"):
-        command = commands.add_parser(verb, help=f"one {verb.upper()} request through the full pipeline")
+        command = commands.add_parser(
+            verb,
+            help=f"one {verb.upper()} request through the full pipeline",
+            epilog="exit status: 0 below 400, 4 for a 4xx, 5 for a 5xx, 1 without a response, 2 for bad arguments",
+        )
         command.add_argument("url", help="http(s) URL (the scheme defaults to http://)")
         if verb != "get":
             command.add_argument("body", nargs="?", help="the body: text, @file, or - for stdin")

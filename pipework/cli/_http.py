@@ -163,7 +163,12 @@ def _response_json(response: httpx.Response, attempts: tuple[AttemptRecord, ...]
 
 
 def _print_history(attempts: tuple[AttemptRecord, ...]) -> None:
-    print(f"\n# {len(attempts)} attempt(s), {max(0, len(attempts) - 1)} retried", file=sys.stderr)
+    retried = sum(1 for record in attempts if record.note == "retried")
+    redirected = sum(
+        1 for record in attempts[:-1] if record.status is not None and 300 <= record.status < 400
+    )
+    hops = f", {redirected} redirect(s) followed" if redirected else ""
+    print(f"\n# {len(attempts)} attempt(s), {retried} retried{hops}", file=sys.stderr)
     for record in attempts:
         result = str(record.status) if record.status is not None else record.error or "-"
         waited = f", waited {record.delay:g} s" if record.delay else ""
