@@ -1,4 +1,10 @@
-"""RetryPolicy: the retry loop (tenacity) around the pure decisions of `_decisions`."""
+"""RetryPolicy: the retry loop (tenacity) around the pure decisions of `_decisions`.
+
+The first attempt runs directly (a call that succeeds never touches tenacity). When it asks for a retry,
+tenacity's state machine (`Retrying.iter`: retry? wait? stop? before-sleep?) drives the rest, with our
+decision functions as its callbacks; the loop that awaits attempts and sleeps is ours, so only `Exception`s
+feed the decision (a cancellation goes straight up) and tenacity never inspects a callback per step.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, RetryCallState, stop_never
+from tenacity import DoSleep, RetryCallState, Retrying, stop_never
 
 from ... import _time
 from ..._body import is_replayable
@@ -107,13 +113,15 @@ class RetryPolicy:
                 ) from exc
         self.config = base
         self._budget = budget  # optional: first attempts deposit, retries withdraw
-        self._retrying = AsyncRetrying(
-            sleep=_sleep,
-            stop=stop_never,
-            retry=_decide,
-            wait=_planned_wait,
-            before_sleep=_before_sleep,
-            reraise=True,
+        self._retrying = (
+            Retrying(  # a template: each retried call runs a copy (tenacity keeps loop state on it)
+                sleep=_never_sleep,  # we await the clock's sleep ourselves
+                stop=stop_never,
+                retry=_decide,
+                wait=_planned_wait,
+                before_sleep=_before_sleep,
+                reraise=True,
+            )
         )
 
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
@@ -136,14 +144,34 @@ class RetryPolicy:
         except Exception as exc:
             if call.last_outcome == "fatal":
                 raise
-            call.pending = exc
-        else:
-            if call.last_outcome == "success":
-                return response
-            call.pending = response
+            return await self._retry(call, exc)
+        if call.last_outcome == "success":
+            return response
+        return await self._retry(call, response)
+
+    async def _retry(self, call: _Call, first: httpx.Response | Exception) -> httpx.Response:
+        """The loop after a first attempt that may be retried: tenacity decides, we attempt and sleep.
+
+        Raises:
+            Exception: the last attempt's error when the decision is to stop (re-raised by tenacity).
+        """
         retrying = self._retrying.copy()
-        result: httpx.Response = await retrying(call.run)
-        return result
+        retrying.begin()
+        state = RetryCallState(retrying, fn=call.attempt, args=(), kwargs={})
+        _settle(state, first)
+        while True:
+            action = retrying.iter(state)  # returns the response, raises the error, or says how long to sleep
+            if not isinstance(action, DoSleep):
+                assert isinstance(action, httpx.Response)  # every state is settled: never DoAttempt
+                return action
+            await call.discard(state)
+            state.prepare_for_next_attempt()
+            await call.clock.sleep(action)
+            try:
+                outcome: httpx.Response | Exception = await call.attempt()
+            except Exception as exc:
+                outcome = exc
+            _settle(state, outcome)
 
     def __repr__(self) -> str:
         return f"RetryPolicy({self.config!r})"
@@ -153,8 +181,8 @@ class _Call:
     """The state of one hop of one call: counters, the planned delay, the outcome waiting to be replayed."""
 
     __slots__ = (
-        "budget", "call_next", "clock", "config", "ctx", "delay", "last_outcome", "pending", "request",
-        "retries", "timeouts", "used",
+        "budget", "call_next", "clock", "config", "ctx", "delay", "last_outcome", "request", "retries",
+        "timeouts", "used",
     )  # fmt: skip
 
     def __init__(
@@ -175,18 +203,7 @@ class _Call:
         self.used: dict[Outcome, int] = {"not_sent": 0, "unknown": 0, "rejected": 0}
         self.delay = 0.0
         self.last_outcome: Outcome = "success"
-        self.pending: httpx.Response | BaseException | None = None
         self.budget: RetryBudget | None = None
-
-    async def run(self) -> httpx.Response:
-        """tenacity's attempt function: first replays the outcome of the direct first attempt."""
-        pending = self.pending
-        if pending is None:
-            return await self.attempt()
-        self.pending = None
-        if isinstance(pending, BaseException):
-            raise pending
-        return pending
 
     async def attempt(self) -> httpx.Response:
         """One attempt under the time left; records it in the history."""
@@ -338,10 +355,13 @@ class _Call:
         if history:
             history[-1] = dataclasses.replace(history[-1], delay=delay, note=note)
 
-    async def before_sleep(self, state: RetryCallState) -> None:
-        """Close the discarded response, write the reference page's two log lines."""
+    async def discard(self, state: RetryCallState) -> None:
+        """Close the response about to be retried (its connection goes back to the pool first)."""
         if state.outcome is not None and not state.outcome.failed:
             await state.outcome.result().aclose()
+
+    def before_sleep(self, state: RetryCallState) -> None:
+        """Note the delay in the history, write the reference page's two log lines."""
         self._note("retried", self.delay)
         if logger.isEnabledFor(logging.INFO):
             logger.info(
@@ -372,9 +392,16 @@ def _planned_wait(state: RetryCallState) -> float:
     return _call_of(state).delay
 
 
-async def _before_sleep(state: RetryCallState) -> None:
-    await _call_of(state).before_sleep(state)
+def _before_sleep(state: RetryCallState) -> None:
+    _call_of(state).before_sleep(state)
 
 
-async def _sleep(seconds: float) -> None:
-    await _time.clock().sleep(seconds)
+def _never_sleep(seconds: float) -> None:
+    raise AssertionError("RetryPolicy sleeps through the pipework clock, never through tenacity")
+
+
+def _settle(state: RetryCallState, outcome: httpx.Response | Exception) -> None:
+    if isinstance(outcome, Exception):
+        state.set_exception((type(outcome), outcome, outcome.__traceback__))
+    else:
+        state.set_result(outcome)

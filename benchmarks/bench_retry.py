@@ -1,0 +1,196 @@
+"""What one retry costs: the CPU time of one retried attempt beyond the attempt itself, pipework vs azure-core.
+
+Each contender sends GETs to a fake transport, in zero-wait mode (no real sleeping):
+
+- `pipework`: `AsyncPipelineClient(policies=[RetryPolicy()])` over a `ScriptedTransport`, inside
+  `pipework.testing.zero_wait()` (the 0.8 s backoff is decided, jittered, logged-if-enabled and recorded,
+  not slept);
+- `azure-core` (if installed, `pip install 'pipework[bench]'`): `AsyncPipeline(fake, [AsyncRetryPolicy()])`
+  over an `AsyncHttpTransport` that builds a minimal response; its first retry sleeps 0 s (azure-core's own
+  rule), so it never even reaches the transport's sleep.
+
+For each: `ok` = a call answered 200 at once; `retried` = 503 then 200 (one retry); `attempt` = the fake
+transport alone, one request (for pipework: the Pipeline edge with an empty chain, which reads the body).
+The cost of one retry beyond the attempt itself is `retried - ok - attempt`. Rounds are interleaved and
+medians compared.
+
+    python -m benchmarks.bench_retry [--rounds 15] [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+import pipework
+from pipework.pipeline import CONTEXT_KEY, CallContext
+from pipework.testing import ScriptedTransport, zero_wait
+
+URL = "http://bench.test/items/42"
+Send = Callable[[], Awaitable[Any]]
+
+
+def _toggling(first: int) -> Callable[[httpx.Request], int]:
+    """A script step answering `first`, then 200, then `first`, ... (one call = one pair when first=503)."""
+    state = [False]
+
+    def step(_: httpx.Request) -> int:
+        state[0] = not state[0]
+        return first if state[0] else 200
+
+    return step
+
+
+def _pipework_contenders() -> dict[str, tuple[Send, ScriptedTransport]]:
+    contenders: dict[str, tuple[Send, ScriptedTransport]] = {}
+    for name, first in (("ok", 200), ("retried", 503)):
+        transport = ScriptedTransport(_toggling(first), repeat_last=True)
+        client = pipework.AsyncPipelineClient(transport=transport, policies=[pipework.RetryPolicy()])
+
+        async def send(client: pipework.AsyncPipelineClient = client) -> None:
+            response = await client.get(URL)
+            if response.status_code != 200:
+                raise AssertionError(response.status_code)
+
+        contenders[f"pipework {name}"] = (send, transport)
+    transport = ScriptedTransport(200, repeat_last=True)
+    edge = pipework.Pipeline(transport, [])
+    request = httpx.Request("GET", URL, extensions={CONTEXT_KEY: CallContext()})
+
+    async def attempt() -> None:
+        await edge.handle_async_request(request)
+
+    contenders["pipework attempt"] = (attempt, transport)
+    return contenders
+
+
+def _azure_contenders() -> dict[str, Send]:
+    try:
+        from azure.core.pipeline import AsyncPipeline
+        from azure.core.pipeline.policies import AsyncRetryPolicy
+        from azure.core.pipeline.transport import AsyncHttpResponse, AsyncHttpTransport
+        from azure.core.rest import HttpRequest
+    except ImportError:
+        return {}
+
+    class FakeResponse(AsyncHttpResponse):  # type: ignore[misc]
+        def __init__(self, request: Any, status: int) -> None:
+            super().__init__(request, None)
+            self.status_code = status
+            self.reason = "OK" if status == 200 else "Service Unavailable"
+            self.headers = {"content-type": "text/plain"}
+
+        def body(self) -> bytes:
+            return b""
+
+    class FakeTransport(AsyncHttpTransport):  # type: ignore[misc]
+        def __init__(self, first: int) -> None:
+            self.first = first
+            self.odd = False
+
+        async def send(self, request: Any, **kwargs: Any) -> Any:
+            self.odd = not self.odd
+            return FakeResponse(request, self.first if self.odd else 200)
+
+        async def open(self) -> None:
+            pass
+
+        async def close(self) -> None:
+            pass
+
+        async def __aexit__(self, *args: Any) -> None:
+            pass
+
+        async def sleep(self, duration: float) -> None:  # zero-wait, as pipework's VirtualClock
+            await asyncio.sleep(0)
+
+    contenders: dict[str, Send] = {}
+    for name, first in (("ok", 200), ("retried", 503)):
+        pipeline = AsyncPipeline(FakeTransport(first), policies=[AsyncRetryPolicy()])
+
+        async def send(pipeline: Any = pipeline) -> None:
+            response = await pipeline.run(HttpRequest("GET", URL))
+            if response.http_response.status_code != 200:
+                raise AssertionError(response.http_response.status_code)
+
+        contenders[f"azure-core {name}"] = send
+    transport = FakeTransport(200)
+    request = HttpRequest("GET", URL)
+
+    async def attempt() -> None:
+        await transport.send(request)
+
+    contenders["azure-core attempt"] = attempt
+    return contenders
+
+
+async def _timed(send: Send, count: int) -> float:
+    """Microseconds per call over `count` sequential calls."""
+    gc.collect()
+    started = time.perf_counter()
+    for _ in range(count):
+        await send()
+    return (time.perf_counter() - started) / count * 1e6
+
+
+async def run(rounds: int, requests: int) -> dict[str, float]:
+    """Interleaved rounds; the median µs per call of each contender."""
+    ours = _pipework_contenders()
+    sends: dict[str, Send] = {name: send for name, (send, _) in ours.items()}
+    sends.update(_azure_contenders())
+    samples: dict[str, list[float]] = {name: [] for name in sends}
+    names = list(sends)
+    with zero_wait() as clock:
+        for name in names:  # warm up
+            await _timed(sends[name], requests // 10)
+        for index in range(rounds):
+            for name in names[index % len(names) :] + names[: index % len(names)]:
+                samples[name].append(await _timed(sends[name], requests))
+            clock.sleeps.clear()
+            for _, transport in ours.values():
+                transport.requests.clear()
+                transport.bodies.clear()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def report(medians: dict[str, float]) -> None:
+    """Print the per-call medians and the cost of one retry, side by side."""
+    for name, value in medians.items():
+        print(f"  {name:<22} {value:8.1f} µs/call")
+    costs = {}
+    for lib in ("pipework", "azure-core"):
+        if f"{lib} retried" in medians:
+            extra = medians[f"{lib} retried"] - medians[f"{lib} ok"]
+            costs[lib] = extra - medians[f"{lib} attempt"]
+            print(
+                f"  {lib}: one retry adds {extra:.1f} µs, of which the attempt itself {medians[f'{lib} attempt']:.1f}"
+                f" -> retry machinery {costs[lib]:.1f} µs"
+            )
+    if len(costs) == 2:
+        print(
+            f"  ratio pipework / azure-core (retry machinery): {costs['pipework'] / costs['azure-core']:.2f}x"
+        )
+    else:
+        print("  azure-core not installed (pip install 'pipework[bench]'): no side-by-side figure")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run on asyncio (azure-core's async pipeline is asyncio-only) and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args(argv if argv is not None else [])
+    report(asyncio.run(run(args.rounds, args.requests)))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
