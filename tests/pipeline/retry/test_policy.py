@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -214,3 +215,20 @@ async def test_give_up_logs_a_warning(
         "Waiting 1.6 seconds before retry"
     )
     assert "t0ken" not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_cancellation_is_not_retried(clock: VirtualClock) -> None:
+    """A call cancelled mid-attempt stops there: the cancellation is never taken for a failure to retry."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    transport = ScriptedTransport(503, hang, 200)
+    async with AsyncPipelineClient(transport=transport) as client:
+        with anyio.move_on_after(0.2) as scope:
+            await client.get("http://127.0.0.1/x")
+    assert scope.cancelled_caught
+    assert transport.calls == 2
+    assert len(clock.sleeps) == 1
