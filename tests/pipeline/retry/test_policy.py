@@ -232,3 +232,19 @@ async def test_cancellation_is_not_retried(clock: VirtualClock) -> None:
     assert scope.cancelled_caught
     assert transport.calls == 2
     assert len(clock.sleeps) == 1
+
+
+@pytest.mark.anyio
+async def test_per_call_override_holds_on_every_redirect_hop(server: Server, clock: VirtualClock) -> None:
+    """`retry=` governs the attempts of each hop of a redirected call; history spans the hops."""
+    url, app = server
+    target = app.script(503, 503, 200)
+    start = app.script(503, (302, {"Location": target}))
+    override = RetryConfig(total=2, mode="fixed", backoff_factor=0.1, jitter=0)
+    async with AsyncPipelineClient(url, retry_policy=RetryConfig.disabled()) as client:
+        response = await client.get(start, retry=override)
+    assert response.status_code == 200
+    assert (app.count(start), app.count(target)) == (2, 3)
+    assert clock.sleeps == [0.1, 0.1, 0.1]
+    assert [a.status for a in history(response)] == [503, 302, 503, 503, 200]
+    assert [a.number for a in history(response)] == [1, 2, 3, 4, 5]
