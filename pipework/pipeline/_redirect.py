@@ -125,7 +125,7 @@ class RedirectPolicy:
             next_request, why = self._next_request(request, response)
             response.next_request = next_request
             if why is not None or not follow:
-                if why is not None:
+                if why is not None and follow:
                     logger.warning(
                         "Not following redirect %d from [%s] %s: %s",
                         response.status_code,
