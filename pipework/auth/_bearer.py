@@ -20,6 +20,7 @@ from .._exceptions import ConfigurationError, InsecureTransportError
 from .._redact import redact_url
 from .._time import MonotonicClock, clock
 from ..pipeline._base import CallNext
+from ..pipeline._redirect import credentials_allowed
 from ._challenge import claims_from_challenges, parse_challenges
 from ._credentials import AccessToken, SyncTokenCredential, TokenCredential
 
@@ -130,6 +131,8 @@ class BearerTokenPolicy:
 
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
         """Authorize `request`, send it, and answer one 401 challenge."""
+        if not credentials_allowed(request):  # redirected to an origin the call does not trust
+            return await call_next(request)
         if self._enforce_https and request.url.scheme != "https":
             raise InsecureTransportError(
                 f"refusing to send a bearer token over {request.url.scheme or 'a non-https URL'} to "

@@ -6,6 +6,7 @@ import httpx
 
 from .._exceptions import ConfigurationError
 from ..pipeline._base import CallNext
+from ..pipeline._redirect import credentials_allowed
 
 __all__ = ["HttpxAuthPolicy"]
 
@@ -35,6 +36,8 @@ class HttpxAuthPolicy:
 
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
         """Run the auth flow around `call_next`."""
+        if not credentials_allowed(request):  # redirected to an origin the call does not trust
+            return await call_next(request)
         auth = self._auth
         if auth.requires_request_body:
             await request.aread()

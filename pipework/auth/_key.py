@@ -6,6 +6,7 @@ import httpx
 
 from .._exceptions import ConfigurationError
 from ..pipeline._base import SansIOPolicy
+from ..pipeline._redirect import credentials_allowed
 from ._credentials import KeyCredential
 
 __all__ = ["KeyCredentialPolicy"]
@@ -40,6 +41,8 @@ class KeyCredentialPolicy(SansIOPolicy):
 
     def on_request(self, request: httpx.Request, /) -> None:
         """Set the header from the credential's current key."""
+        if not credentials_allowed(request):  # redirected to an origin the call does not trust
+            return
         request.headers[self._header] = self._prefix + self._credential.key
 
     def __repr__(self) -> str:

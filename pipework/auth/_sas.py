@@ -8,6 +8,7 @@ import httpx
 
 from .._exceptions import ConfigurationError
 from ..pipeline._base import SansIOPolicy
+from ..pipeline._redirect import credentials_allowed
 from ._credentials import SasCredential
 
 __all__ = ["SasCredentialPolicy"]
@@ -34,6 +35,8 @@ class SasCredentialPolicy(SansIOPolicy):
 
     def on_request(self, request: httpx.Request, /) -> None:
         """Rewrite the query: the other parameters as they were, then the signature."""
+        if not credentials_allowed(request):  # redirected to an origin the call does not trust
+            return
         signature, names = self._credential.parts
         query = request.url.query
         if query:
