@@ -12,6 +12,7 @@ __all__ = [
     "REDACTED",
     "SECRET_HEADERS",
     "SECRET_QUERY_PARAMS",
+    "URL_HEADERS",
     "is_secret_param",
     "redact_body",
     "redact_headers",
@@ -38,6 +39,9 @@ SECRET_HEADERS = frozenset(
     }
 )  # fmt: skip
 """Header names (lower case) whose values are never shown, even in network traces."""
+
+URL_HEADERS = frozenset({"location", "content-location", "referer"})
+"""Header names (lower case) whose values are URLs: shown through `redact_url`."""
 
 _SECRET_FRAGMENTS = ("token", "secret", "password", "signature", "apikey", "api_key", "credential")
 
@@ -94,6 +98,8 @@ def redact_headers(
         lower = name.lower()
         if lower in SECRET_HEADERS or is_secret_param(lower) or (allow is not None and lower not in allow):
             value = REDACTED
+        elif lower in URL_HEADERS:  # a redirect to a signed URL carries its signature
+            value = redact_url(value)
         shown[name] = f"{shown[name]}, {value}" if name in shown else value
     return shown
 

@@ -1,6 +1,6 @@
 """Redaction on the loggers of httpx and httpcore, whose DEBUG/INFO records can otherwise carry secrets.
 
-httpcore's DEBUG trace writes each response's raw headers (`Set-Cookie` included) on `httpcore.http11` and
+httpcore's DEBUG trace writes each response's raw headers (`Set-Cookie`, a `Location` with a signature) on `httpcore.http11` and
 `httpcore.http2`; httpx writes every full URL at INFO when a request goes through `httpx.AsyncClient`
 (pipework's clients do not, but a Pipeline handed to one does). A logging.Filter on those loggers redacts
 both. Filters run only for records that are written, so this costs nothing while those loggers are off.
@@ -13,7 +13,7 @@ import re
 
 import httpx
 
-from .._redact import REDACTED, SECRET_HEADERS, is_secret_param, redact_url
+from .._redact import REDACTED, SECRET_HEADERS, URL_HEADERS, is_secret_param, redact_url
 
 __all__ = ["DependencyLogRedactor", "install_dependency_log_redaction"]
 
@@ -37,6 +37,8 @@ def _redact_pair(match: re.Match[str]) -> str:
     lower = name.lower()
     if lower in SECRET_HEADERS or is_secret_param(lower):
         return f"(b{match['q1']}{name}{match['q1']}, b'{REDACTED}')"
+    if lower in URL_HEADERS:  # e.g. a Location holding a signed URL
+        return f"(b{match['q1']}{name}{match['q1']}, b'{redact_url(match['value'])}')"
     return match[0]
 
 
