@@ -109,6 +109,12 @@ class AsyncPipelineClient:
             raise ConfigurationError(
                 f"retry_policy must be a RetryPolicy or a RetryConfig, got {type(retry_policy).__name__}"
             )
+        if redirect_policy is not None and not isinstance(redirect_policy, RedirectPolicy):
+            raise ConfigurationError(
+                f"redirect_policy must be a RedirectPolicy, got {type(redirect_policy).__name__}"
+            )
+        if not isinstance(limits, httpx.Limits):
+            raise ConfigurationError(f"limits must be an httpx.Limits, got {type(limits).__name__}")
         for name, value in (
             ("per_call_policies", per_call_policies),
             ("per_retry_policies", per_retry_policies),

@@ -31,11 +31,28 @@ class AccessToken:
 
     `expires_on` and `refresh_on` are unix times (seconds since the epoch), as azure-identity gives them.
     The token itself is left out of the repr.
+
+    Raises:
+        ConfigurationError: an empty or non-str token, a non-numeric expires_on or refresh_on (named).
     """
 
     token: str = dataclasses.field(repr=False)
     expires_on: float
     refresh_on: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str) or not self.token:  # the message never shows the token
+            raise ConfigurationError(
+                f"AccessToken token must be a non-empty str, got {type(self.token).__name__}"
+            )
+        for name in ("expires_on", "refresh_on"):
+            value = getattr(self, name)
+            if (value is not None or name == "expires_on") and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise ConfigurationError(
+                    f"AccessToken {name} must be a unix time in seconds, got {type(value).__name__}"
+                )
 
     @classmethod
     def coerce(cls, value: object) -> AccessToken:

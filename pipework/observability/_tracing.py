@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._exceptions import ConfigurationError
 from .._version import __version__
 from ..pipeline._base import CallNext
 from ._semconv import (
@@ -79,6 +80,15 @@ class DistributedTracingPolicy:
             raise ImportError(
                 "DistributedTracingPolicy needs opentelemetry-api: pip install 'pipework[otel]'"
             ) from exc
+        for name, provider, method in (
+            ("tracer_provider", tracer_provider, "get_tracer"),
+            ("meter_provider", meter_provider, "get_meter"),
+        ):
+            if provider is not None and not callable(getattr(provider, method, None)):
+                raise ConfigurationError(
+                    f"DistributedTracingPolicy {name} must be an OpenTelemetry provider with {method}(), "
+                    f"got {type(provider).__name__}"
+                )
         self._tracer: Tracer = trace.get_tracer(
             "pipework", __version__, tracer_provider=tracer_provider, schema_url=_SCHEMA_URL
         )

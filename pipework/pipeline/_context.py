@@ -9,11 +9,13 @@ Policies shared between pipelines and concurrent calls keep their per-call state
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import httpx
 
+from .._exceptions import ConfigurationError
 from .._redact import redact_url
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ class CallContext:
 
         Raises:
             TypeError: an option name that is not a per-call option (the message names it).
+            ConfigurationError: an option of the wrong type or value (named), before anything is sent.
         """
         if not options:
             return cls(stream)
@@ -116,6 +119,12 @@ class CallContext:
                 f"unexpected per-call option(s) {', '.join(sorted(map(repr, unknown)))}; "
                 f"known: {', '.join(sorted(_OPTION_NAMES))}"
             )
+        for name, value in options.items():
+            if value is not None and not _valid_option(name, value):
+                raise ConfigurationError(
+                    f"per-call option {name} must be {_OPTION_EXPECTED[name]} or None, got {type(value).__name__}"
+                    + (" NaN" if isinstance(value, float) and math.isnan(value) else "")
+                )
         return cls(stream, **options)
 
     @property
@@ -125,6 +134,35 @@ class CallContext:
 
 
 _OPTION_NAMES = frozenset(CallOptions.__annotations__)
+_OPTION_EXPECTED = {
+    "retry": "a RetryConfig",
+    "follow_redirects": "a bool",
+    "network_trace": "a bool",
+    "raw_request_hook": "a callable",
+    "raw_response_hook": "a callable",
+    "request_id": "a non-empty str",
+    "extras": "a dict",
+    "timeout_budget": "a number of seconds",
+}
+
+
+def _valid_option(name: str, value: object) -> bool:
+    """Whether `value` (not None) fits per-call option `name`: checked when the call starts, not on the wire."""
+    if name == "retry":
+        from .retry._config import RetryConfig  # here: the retry package imports this module
+
+        return isinstance(value, RetryConfig)
+    if name in ("follow_redirects", "network_trace"):
+        return isinstance(value, bool)
+    if name in ("raw_request_hook", "raw_response_hook"):
+        return callable(value)
+    if name == "request_id":
+        return isinstance(value, str) and bool(value)
+    if name == "extras":
+        return isinstance(value, dict)
+    if name == "timeout_budget":  # 0 or less: the deadline has passed already (DeadlineExceededError)
+        return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+    return True
 
 
 def context_of(obj: httpx.Request | httpx.Response | BaseException) -> CallContext | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from .._exceptions import ConfigurationError
 from ._base import SansIOPolicy
 
 __all__ = ["HeadersPolicy"]
@@ -21,7 +22,12 @@ class HeadersPolicy(SansIOPolicy):
     __slots__ = ("_items",)
 
     def __init__(self, headers: Mapping[str, str] | httpx.Headers | None = None) -> None:
-        self._items = tuple(httpx.Headers(headers or {}).items())
+        try:
+            self._items = tuple(httpx.Headers(headers or {}).items())
+        except (TypeError, ValueError) as exc:  # the values are not shown: they may be secrets
+            raise ConfigurationError(
+                f"headers must be a mapping of str names to str values, got {type(headers).__name__}"
+            ) from exc
 
     @property
     def headers(self) -> httpx.Headers:

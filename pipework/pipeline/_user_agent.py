@@ -31,7 +31,10 @@ class UserAgentPolicy(SansIOPolicy):
 
     def __init__(self, application_id: str | None = None, *, base: str | None = None) -> None:
         if application_id is not None and (
-            not application_id or len(application_id) > 24 or any(c.isspace() for c in application_id)
+            not isinstance(application_id, str)
+            or not application_id
+            or len(application_id) > 24
+            or any(c.isspace() for c in application_id)
         ):
             raise ConfigurationError(
                 f"UserAgentPolicy application_id must be 1-24 characters without spaces, got {application_id!r}"

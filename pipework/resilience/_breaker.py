@@ -115,7 +115,13 @@ class CircuitBreakerPolicy:
                 f"CircuitBreakerPolicy retry_config must be a RetryConfig, got {type(retry_config).__name__}"
             )
         self._retry_config = retry_config or RetryConfig()
-        callbacks = (on_state_change,) if callable(on_state_change) else tuple(on_state_change)
+        try:
+            callbacks = (on_state_change,) if callable(on_state_change) else tuple(on_state_change)
+        except TypeError:
+            raise ConfigurationError(
+                "CircuitBreakerPolicy on_state_change must be a callable or an iterable of callables, "
+                f"got {type(on_state_change).__name__}"
+            ) from None
         for callback in callbacks:
             if not callable(callback):
                 raise ConfigurationError(
