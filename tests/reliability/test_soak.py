@@ -1,6 +1,11 @@
 """Soak under faults: many concurrent calls against the chaos server on loopback, every kind of transient fault.
 
-Short form in `make test`; `PIPEWORK_SOAK=long` (`make soak`) runs 20,000 calls at concurrency 100.
+The server is `pipework chaos` in its own process; each call scripts its own faults (`?id=<key>&script=...`):
+each arrival fails with probability 0.3 (at most two faults per call) with a 503/429 with or without a wait
+header, a reset before or after the request was read, headers slower than the attempt's read timeout, or a
+truncated body. The server's per-key counters show executions, so duplicates of non-idempotent calls are
+counted where they would happen. Short form (2,000 calls at concurrency 50 per backend) in `make test`;
+`PIPEWORK_SOAK=long` (`make soak`) runs 20,000 calls at concurrency 100. The figures are printed (`-s`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pipework import AsyncPipelineClient, PipeworkError, RetryConfig, history
 from ._support import live_tasks, open_sockets, pool_connections, wait_for_sockets
 
 LONG = os.environ.get("PIPEWORK_SOAK") == "long"
+pytestmark = pytest.mark.timeout(1800 if LONG else 120)
 CALLS, CONCURRENCY = (20_000, 100) if LONG else (2_000, 50)
 FAULT_RATE = 0.3
 DEADLINE = 3.0  # seconds, the whole call: attempts, backoffs, server-requested waits
@@ -41,7 +47,6 @@ FAULTS = (
     "truncate",
     f"slow={int(ATTEMPT_READ_TIMEOUT * 1000) + 300}",
 )
-pytestmark = pytest.mark.timeout(1800 if LONG else 120)
 KINDS = ("GET", "PUT", "DELETE", "POST", "POST+key")
 WEIGHTS = (45, 15, 5, 25, 10)
 
