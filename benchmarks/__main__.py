@@ -1,7 +1,8 @@
 """Run every `benchmarks/bench_*.py` module present (each exposes `main()`), in name order.
 
 `python -m benchmarks` runs them all; `python -m benchmarks overhead retry` only those whose name contains
-one of the words given.
+one of the words given. Benches that produce a markdown table write `benchmarks/results-<name>.md`; the
+tables of this run are then joined into `benchmarks/results-all.md` (gitignored; the README quotes one).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 
 import benchmarks
+from benchmarks import _report
 
 
 def main(argv: list[str]) -> int:
@@ -23,6 +25,8 @@ def main(argv: list[str]) -> int:
     if argv:
         names = [name for name in names if any(word in name for word in argv)]
     failed = []
+    for name in names:
+        _report.HERE.joinpath(f"results-{name.removeprefix('bench_')}.md").unlink(missing_ok=True)
     for name in names:
         print(f"== {name} ==", flush=True)
         started = time.perf_counter()
@@ -35,6 +39,9 @@ def main(argv: list[str]) -> int:
             failed.append(name)
             print(f"!! {name} failed: {type(exc).__name__}: {exc}", flush=True)
         print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
+    joined = _report.join([name.removeprefix("bench_") for name in names])
+    if joined is not None:
+        print(f"markdown tables of this run: {joined}")
     if failed:
         print("failed:", ", ".join(failed))
         return 1

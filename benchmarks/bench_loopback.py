@@ -2,7 +2,7 @@
 
 A fixed-response server runs in a separate process. Each candidate sends the same GETs at concurrency 1 and
 64, in interleaved rounds; every body is read and checked. Prints requests/s medians (min-max) and ratios
-against raw httpx and raw aiohttp, and writes the table to benchmarks/results-loopback.md.
+against raw httpx and raw aiohttp, and writes the table to benchmarks/results-loopback.md (gitignored).
 Candidates that need an optional package (azure-core) are skipped when it is absent.
 
     python -m benchmarks loopback            # PIPEWORK_BENCH_REQUESTS / PIPEWORK_BENCH_ROUNDS to change the size
@@ -15,12 +15,12 @@ import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
 
+from benchmarks import _report
 from benchmarks._fastserver import BODY, FastServer
 from pipework import AsyncPipelineClient
 from pipework.transports import AiohttpTransport
@@ -134,9 +134,12 @@ def main() -> None:
     with FastServer() as url:
         results = asyncio.run(_measure(url))
     table = _table(results)
-    print(f"{REQUESTS} GETs per run, {ROUNDS} interleaved rounds, server in a separate process\n")
+    note = (
+        f"{REQUESTS} GETs per run, {ROUNDS} interleaved rounds, fixed-response server in a separate process"
+    )
+    print(note + "\n")
     print(table)
-    Path(__file__).with_name("results-loopback.md").write_text(table + "\n")
+    _report.write("loopback", "Loopback throughput", "python -m benchmarks loopback", table, note)
 
 
 if __name__ == "__main__":

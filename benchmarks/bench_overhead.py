@@ -6,12 +6,15 @@ Contenders, each sending GETs with a read and checked body through one shared `h
 - `httpx+Pipeline()`: that client over an empty `Pipeline` (the cost of the chain machinery alone);
 - `pipework no policy`: `AsyncPipelineClient(policies=[])` (the client without a chain: what the default
   chain's policies cost is the difference to the next line);
+- `pipework 5 no-op`: `AsyncPipelineClient(policies=[noop] * 5)`, `noop` an async policy that only awaits
+  `call_next` (what one link of the chain costs is a fifth of its difference to `pipework no policy`);
 - `pipework default`: `AsyncPipelineClient` with its default chain (request id, headers, user agent, retry,
   custom hooks). The mock handler checks, on every request, the header each of those policies adds, and
   each response's attempt history (the retry policy's record).
 
 Rounds are interleaved (the order rotates each round) and the medians compared, so a slow moment of the
-machine hits every contender alike. Targets: default chain <= 1.15x httpx, empty Pipeline <= 1.05x.
+machine hits every contender alike. Targets: default chain <= 1.15x httpx, empty Pipeline <= 1.05x, each
+no-op policy <= 2 µs. Writes the table to benchmarks/results-overhead.md.
 
     python -m benchmarks.bench_overhead [--rounds 31] [--requests 600] [--backend asyncio|trio]
 """
@@ -28,10 +31,13 @@ import anyio
 import httpx
 
 import pipework
+from benchmarks import _report
 
 BODY = b'{"id": 42, "name": "pipework", "tags": ["a", "b", "c"]}'
 URL = "http://bench.test/items/42"
 TARGETS = {"httpx+Pipeline()": 1.05, "pipework default": 1.15}
+NOOP_TARGET_US = 2.0
+NOOPS = 5
 
 Send = Callable[[], Awaitable[None]]
 
@@ -78,6 +84,11 @@ async def run(rounds: int, requests: int) -> dict[str, list[float]]:
     client = pipework.AsyncPipelineClient(transport=mock, headers={"x-bench": "1"}, application_id="bench/1")
     empty = pipework.AsyncPipelineClient(transport=mock, policies=[])
 
+    async def noop(request: httpx.Request, call_next: pipework.CallNext, /) -> httpx.Response:
+        return await call_next(request)
+
+    noops = pipework.AsyncPipelineClient(transport=mock, policies=[noop] * NOOPS)
+
     async def send_raw() -> None:
         _check(await raw.get(URL))
 
@@ -86,6 +97,9 @@ async def run(rounds: int, requests: int) -> dict[str, list[float]]:
 
     async def send_empty() -> None:
         _check(await empty.get(URL))
+
+    async def send_noops() -> None:
+        _check(await noops.get(URL))
 
     async def send_default() -> None:
         response = await client.get(URL)
@@ -97,6 +111,7 @@ async def run(rounds: int, requests: int) -> dict[str, list[float]]:
         "httpx": send_raw,
         "httpx+Pipeline()": send_bare,
         "pipework no policy": send_empty,
+        f"pipework {NOOPS} no-op": send_noops,
         "pipework default": send_default,
     }
     for send in contenders.values():  # warm up every path (imports, pools, caches)
@@ -117,6 +132,7 @@ async def run(rounds: int, requests: int) -> dict[str, list[float]]:
     await bare.aclose()
     await client.aclose()
     await empty.aclose()
+    await noops.aclose()
     return results
 
 
@@ -136,9 +152,35 @@ def report(results: dict[str, list[float]], backend: str, rounds: int, requests:
             ok = ok and met
             verdict = f"<= {target:.2f}  {'ok' if met else 'OVER'}"
         print(f"{name:<20} {median:>11.1f} {1e6 / median:>11.0f} {ratio:>8.3f}  {verdict}")
-    chain = statistics.median(results["pipework default"]) - statistics.median(results["pipework no policy"])
+    bare = statistics.median(results["pipework no policy"])
+    chain = statistics.median(results["pipework default"]) - bare
+    per_noop = (statistics.median(results[f"pipework {NOOPS} no-op"]) - bare) / NOOPS
+    noop_ok = per_noop <= NOOP_TARGET_US
     print(f"the default chain's policies cost {chain:.1f} µs/request over the client without policies")
-    return ok
+    print(
+        f"one no-op policy costs {per_noop:.2f} µs/request (target <= {NOOP_TARGET_US:g}: "
+        f"{'ok' if noop_ok else 'OVER'})"
+    )
+    rows = [
+        "| contender | µs/request median (min-max) | vs raw httpx | target |",
+        "|---|---|---|---|",
+    ]
+    for name, samples in results.items():
+        median = statistics.median(samples)
+        target = TARGETS.get(name)
+        rows.append(
+            f"| {name} | {median:.1f} ({min(samples):.1f}-{max(samples):.1f}) | {median / base:.2f}x "
+            f"| {f'<= {target:.2f}x' if target is not None else ''} |"
+        )
+    rows.append(f"| one no-op policy (of {NOOPS}) | {per_noop:.2f} | | <= {NOOP_TARGET_US:g} µs |")
+    _report.write(
+        "overhead",
+        "In-process overhead (httpx.MockTransport, body read and checked)",
+        "python -m benchmarks overhead",
+        "\n".join(rows),
+        f"backend {backend}, {rounds} interleaved rounds of {requests} sequential requests",
+    )
+    return ok and noop_ok
 
 
 def main(argv: list[str] | None = None) -> None:
