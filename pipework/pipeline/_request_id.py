@@ -35,15 +35,16 @@ class RequestIdPolicy(SansIOPolicy):
         """Put the call's id on the request, choosing it on the first attempt."""
         ctx = request.extensions.get(CONTEXT_KEY)
         headers = request.headers
-        given = headers.get(self.header_name)
+        name = self.header_name
+        given = headers.get(name) if name in headers else None  # a miss through get() raises and catches
         if not isinstance(ctx, CallContext):
             if given is None:
-                headers[self.header_name] = new_request_id()
+                headers[name] = new_request_id()
             return
         if ctx.request_id is None:
             ctx.request_id = given if given is not None else new_request_id()
         if given != ctx.request_id:
-            headers[self.header_name] = ctx.request_id
+            headers[name] = ctx.request_id
 
     def __repr__(self) -> str:
         return f"RequestIdPolicy(header_name={self.header_name!r})"

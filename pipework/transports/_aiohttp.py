@@ -169,7 +169,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 "reason_phrase": (response.reason or "").encode("latin-1"),
             },
         )
-        if body is not None and "content-encoding" not in result.headers:
+        if body is not None and "Content-Encoding" not in response.headers:  # (aiohttp's C multidict: cheap)
             # Nothing for httpx to decode: hand the response over read and closed, as `aread()` would leave
             # it, so the edge's `aread()` returns at once (no per-request async iteration of a 1-chunk stream).
             result._content = body
