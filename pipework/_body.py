@@ -8,7 +8,7 @@ from typing import IO, Any
 import anyio.to_thread
 import httpx
 
-__all__ = ["FileStream", "is_replayable", "request_content"]
+__all__ = ["FileStream", "bodiless_request", "is_replayable", "request_content"]
 
 CHUNK = 64 * 1024
 
@@ -18,6 +18,31 @@ try:  # httpx's multipart stream re-renders its fields (and seeks file fields to
     _REPLAYABLE: tuple[type, ...] = (httpx.ByteStream, _Multipart)
 except ImportError:  # pragma: no cover - a future httpx without the private module
     _REPLAYABLE = (httpx.ByteStream,)
+
+
+_EMPTY = httpx.ByteStream(b"")  # immutable: one instance serves every body-less request
+_LENGTH_METHODS = ("POST", "PUT", "PATCH")
+
+
+def bodiless_request(method: str, url: httpx.URL, headers: Any, extensions: dict[str, Any]) -> httpx.Request:
+    """The request `httpx.Request(method, url, headers=headers, extensions=extensions)` builds, at half its cost.
+
+    For a request without content, data, files, json or params: the same method, URL, headers (Host, then
+    Content-Length: 0 for POST/PUT/PATCH, unless given, before the caller's) and an empty, read body;
+    httpx's general path (encode the body, prepare the headers twice, read the stream) is skipped.
+    """
+    method = method.upper()
+    given = httpx.Headers(headers)
+    auto: list[tuple[bytes, bytes]] = []
+    if url.host and "Host" not in given:
+        auto.append((b"Host", url.netloc))
+    if method in _LENGTH_METHODS and "Content-Length" not in given and "Transfer-Encoding" not in given:
+        auto.append((b"Content-Length", b"0"))
+    request = httpx.Request(
+        method, url, headers=auto + given.raw if auto else given, stream=_EMPTY, extensions=extensions
+    )
+    request.read()  # sets `content` to b"" as httpx does for a body-less request
+    return request
 
 
 class FileStream(httpx.AsyncByteStream):

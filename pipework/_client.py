@@ -10,7 +10,7 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from ._body import request_content
+from ._body import bodiless_request, request_content
 from ._exceptions import ConfigurationError
 from ._redact import redact_url
 from .auth import policy_for_credential
@@ -186,6 +186,9 @@ class AsyncPipelineClient:
         timeout: TimeoutTypes | None = None,
     ) -> httpx.Request:
         """An httpx.Request against `base_url`, with the client's per-attempt timeouts (or `timeout`)."""
+        extensions = {"timeout": self._timeout if timeout is None else httpx.Timeout(timeout).as_dict()}
+        if content is None and data is None and files is None and json is None and params is None:
+            return bodiless_request(method, self._merge_url(url), headers, extensions)  # the common GET
         return httpx.Request(
             method,
             self._merge_url(url),
@@ -195,7 +198,7 @@ class AsyncPipelineClient:
             data=data,
             files=files,
             json=json,
-            extensions={"timeout": self._timeout if timeout is None else httpx.Timeout(timeout).as_dict()},
+            extensions=extensions,
         )
 
     def _merge_url(self, url: httpx.URL | str) -> httpx.URL:
