@@ -29,6 +29,7 @@ import anyio
 import httpx
 
 import pipework
+from benchmarks import _report
 
 BODY = b'{"id": 42, "name": "pipework", "tags": ["a", "b", "c"]}'
 TARGET = 0.8
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args(argv if argv is not None else [])
+    rows = ["| candidate | threads | requests/s median | vs httpx.Client |", "|---|---|---|---|"]
     with server() as url:
         sides = contenders(url)
         try:
@@ -177,9 +179,17 @@ def main(argv: list[str] | None = None) -> None:
                     if name == "PipelineClient" and threads == 1:
                         note = f"  (target >= {TARGET}x: {'met' if rate / base >= TARGET else 'MISSED'})"
                     print(f"  {name:28} {rate:8.0f} req/s  {rate / base:5.2f}x httpx.Client{note}")
+                    rows.append(f"| {name} | {threads} | {rate:,.0f} | {rate / base:.2f}x |")
         finally:
             for _, close in sides.values():
                 close()
+    _report.write(
+        "sync",
+        "Sync facade (uvicorn loopback server in a separate process)",
+        "python -m benchmarks sync",
+        "\n".join(rows),
+        f"{args.rounds} interleaved rounds of {args.requests} GETs; `in-loop` = the async client inside its own loop",
+    )
 
 
 if __name__ == "__main__":

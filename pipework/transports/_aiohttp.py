@@ -136,7 +136,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send `request`; the response body streams from aiohttp."""
+        """Send `request`. A streamed call gets the body as it arrives; any other call gets it read whole here
+        (handed over already read when it has no Content-Encoding, so the pipeline edge has nothing left to do)."""
         session = self._session or self._open()
         data: Any = request._content if hasattr(request, "_content") else _body(request.stream)
         headers = [  # aiohttp frames a streamed body itself
