@@ -1,8 +1,9 @@
 """Loopback throughput: pipework's default chain on each transport against raw httpx, raw aiohttp and peers.
 
 A fixed-response server runs in a separate process. Each candidate sends the same GETs at concurrency 1 and
-64, in interleaved rounds; every body is read and checked. Prints requests/s medians (min-max) and ratios
-against raw httpx and raw aiohttp, and writes the table to benchmarks/results-loopback.md (gitignored).
+64, in interleaved rounds (the order rotates); every body is read and checked. Prints requests/s medians
+(min-max), ratios against raw httpx and raw aiohttp, and the client process's CPU µs per request; writes the
+table to benchmarks/results-loopback.md (gitignored).
 Candidates that need an optional package (azure-core) are skipped when it is absent.
 
     python -m benchmarks loopback            # PIPEWORK_BENCH_REQUESTS / PIPEWORK_BENCH_ROUNDS to change the size
@@ -82,7 +83,8 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
     return candidates, closers
 
 
-async def _run(get: Get, concurrency: int) -> float:
+async def _run(get: Get, concurrency: int) -> tuple[float, float]:
+    """Requests per second, and the client process's CPU µs per request (steadier than wall time here)."""
     per_worker = REQUESTS // concurrency
 
     async def worker() -> None:
@@ -91,40 +93,50 @@ async def _run(get: Get, concurrency: int) -> float:
             if body != BODY:
                 raise AssertionError(f"unexpected body {body[:40]!r}")
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return per_worker * concurrency / (time.perf_counter() - started)
+    count = per_worker * concurrency
+    return count / (time.perf_counter() - started), (time.process_time() - cpu) / count * 1e6
 
 
-async def _measure(url: str) -> dict[int, dict[str, list[float]]]:
+Samples = dict[int, dict[str, list[tuple[float, float]]]]
+
+
+async def _measure(url: str) -> Samples:
     candidates, closers = await _candidates(url)
-    results: dict[int, dict[str, list[float]]] = {1: {}, 64: {}}
+    results: Samples = {1: {}, 64: {}}
+    names = list(candidates)
     try:
         for get in candidates.values():  # warm the pools
             await asyncio.gather(*(get() for _ in range(64)))
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
+            order = names[round_ % len(names) :] + names[: round_ % len(names)]  # rotate: no fixed slot
             for concurrency in results:
-                for name, get in candidates.items():
-                    results[concurrency].setdefault(name, []).append(await _run(get, concurrency))
+                for name in order:
+                    sample = await _run(candidates[name], concurrency)
+                    results[concurrency].setdefault(name, []).append(sample)
     finally:
         for close in closers:
             await close()
     return results
 
 
-def _table(results: dict[int, dict[str, list[float]]]) -> str:
+def _table(results: Samples) -> str:
     lines = [
-        "| candidate | concurrency | requests/s median (min-max) | vs raw httpx | vs raw aiohttp |",
-        "|---|---|---|---|---|",
+        "| candidate | concurrency | requests/s median (min-max) | vs raw httpx | vs raw aiohttp "
+        "| client CPU µs/request |",
+        "|---|---|---|---|---|---|",
     ]
     for concurrency, by_name in results.items():
-        httpx_median = statistics.median(by_name["raw httpx"])
-        aiohttp_median = statistics.median(by_name["raw aiohttp"])
-        for name, values in by_name.items():
-            median = statistics.median(values)
+        httpx_median = statistics.median(rate for rate, _ in by_name["raw httpx"])
+        aiohttp_median = statistics.median(rate for rate, _ in by_name["raw aiohttp"])
+        for name, samples in by_name.items():
+            rates = [rate for rate, _ in samples]
+            median = statistics.median(rates)
+            cpu = statistics.median(cpu for _, cpu in samples)
             lines.append(
-                f"| {name} | {concurrency} | {median:,.0f} ({min(values):,.0f}-{max(values):,.0f}) "
-                f"| {median / httpx_median:.2f}x | {median / aiohttp_median:.2f}x |"
+                f"| {name} | {concurrency} | {median:,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) "
+                f"| {median / httpx_median:.2f}x | {median / aiohttp_median:.2f}x | {cpu:.0f} |"
             )
     return "\n".join(lines)
 
