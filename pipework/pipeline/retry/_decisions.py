@@ -138,15 +138,14 @@ def server_wait(headers: Mapping[str, str], now: float) -> float | None:
     HTTP-date (relative to `now`, a unix time). Never raises.
     """
     headers = _headers(headers)
-    for name in _WAIT_HEADERS_MS:
-        value = headers.get(name)
-        if value is not None:
-            seconds = _number(value)
+    for name in _WAIT_HEADERS_MS:  # `in` first: a miss through httpx.Headers.get() raises and catches inside
+        if name in headers:
+            seconds = _number(headers[name])
             if seconds is not None:
                 return seconds / 1000.0 if seconds > 0 else None
-    value = headers.get("retry-after")
-    if value is None:
+    if "retry-after" not in headers:
         return None
+    value = headers["retry-after"]
     seconds = _number(value)
     if seconds is None:
         try:
