@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self, Unpack
@@ -11,36 +11,32 @@ from typing import Any, Self, Unpack
 import httpx
 
 from ._body import bodiless_request, request_content
+from ._chain import base_url_of, default_policies, place_around_retry
 from ._exceptions import ConfigurationError
 from ._redact import redact_url
-from .auth import policy_for_credential
+from ._verbs import TimeoutTypes, Verbs
 from .observability import DistributedTracingPolicy, HttpLoggingPolicy, ObservabilityHooks
 from .observability._wiring import observability_policies
 from .pipeline import (
     CONTEXT_KEY,
     CallContext,
     CallOptions,
-    CustomHookPolicy,
-    HeadersPolicy,
     Pipeline,
     Policy,
     RedirectPolicy,
-    RequestIdPolicy,
     RetryConfig,
     RetryPolicy,
-    UserAgentPolicy,
 )
 from .pipeline._custom_hook import RequestHook, ResponseHook
 from .resilience import ResilienceConfig, resilience_policies
 from .transports import DEFAULT_LIMITS, DEFAULT_TIMEOUT, create_transport
 
-__all__ = ["AsyncPipelineClient"]
+__all__ = ["AsyncPipelineClient", "TimeoutTypes"]
 
-TimeoutTypes = httpx.Timeout | float | None
 _URL_CACHE_SIZE = 1024
 
 
-class AsyncPipelineClient:
+class AsyncPipelineClient(Verbs[Coroutine[Any, Any, httpx.Response]]):
     """An async HTTP client whose every request runs through a chain of policies (see DESIGN.md).
 
     The default chain, outermost first: request id, headers, user agent, *per_call_policies*, redirect,
@@ -91,7 +87,7 @@ class AsyncPipelineClient:
         hooks: ObservabilityHooks | None = None,
         resilience: str | ResilienceConfig | None = None,
     ) -> None:
-        self.base_url = _base_url(base_url)
+        self.base_url = base_url_of(base_url)
         self._urls: dict[str, httpx.URL] = {}
         try:
             self._timeout = httpx.Timeout(timeout).as_dict()
@@ -143,7 +139,7 @@ class AsyncPipelineClient:
                 limits=limits, verify=verify, http2=http2, proxy=proxy, trust_env=trust_env
             )
         if policies is None:
-            chain = _default_policies(
+            chain = default_policies(
                 credential=credential,
                 scopes=scopes,
                 retry_policy=retry_policy or RetryPolicy(),
@@ -160,7 +156,7 @@ class AsyncPipelineClient:
                 observe_attempts=observe_attempts,
             )
         else:
-            chain = _place_around_retry(
+            chain = place_around_retry(
                 list(policies), [*observe_calls, *per_call_policies], per_retry_policies
             )
             chain.extend(observe_attempts)
@@ -258,135 +254,6 @@ class AsyncPipelineClient:
         )
         return await self.send(request, **options)
 
-    async def get(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """GET `url`. Raises as `send()` does."""
-        return await self.request("GET", url, params=params, headers=headers, timeout=timeout, **options)
-
-    async def head(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """HEAD `url`. Raises as `send()` does."""
-        return await self.request("HEAD", url, params=params, headers=headers, timeout=timeout, **options)
-
-    async def options(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """OPTIONS `url`. Raises as `send()` does."""
-        return await self.request("OPTIONS", url, params=params, headers=headers, timeout=timeout, **options)
-
-    async def delete(
-        self,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """DELETE `url`. Raises as `send()` does."""
-        return await self.request("DELETE", url, params=params, headers=headers, timeout=timeout, **options)
-
-    async def post(
-        self,
-        url: httpx.URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """POST to `url`. Raises as `send()` does."""
-        return await self.request(
-            "POST",
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            **options,
-        )
-
-    async def put(
-        self,
-        url: httpx.URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """PUT to `url`. Raises as `send()` does."""
-        return await self.request(
-            "PUT",
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            **options,
-        )
-
-    async def patch(
-        self,
-        url: httpx.URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
-        """PATCH `url`. Raises as `send()` does."""
-        return await self.request(
-            "PATCH",
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            **options,
-        )
-
     @asynccontextmanager
     async def stream(
         self,
@@ -435,58 +302,3 @@ class AsyncPipelineClient:
     def __repr__(self) -> str:
         base = redact_url(self.base_url) if self.base_url is not None else None
         return f"{type(self).__name__}(base_url={base!r}, pipeline={self._pipeline!r})"
-
-
-def _base_url(base_url: httpx.URL | str | None) -> httpx.URL | None:
-    if base_url is None:
-        return None
-    try:
-        url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"base_url is not a valid URL: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {redact_url(url)!r}")
-    return url if url.raw_path.endswith(b"/") else url.copy_with(raw_path=url.raw_path + b"/")
-
-
-def _default_policies(
-    *,
-    credential: Any,
-    scopes: Sequence[str],
-    retry_policy: RetryPolicy,
-    per_call_policies: Sequence[Policy],
-    per_retry_policies: Sequence[Policy],
-    headers: Mapping[str, str] | None,
-    request_id_header: str,
-    application_id: str | None,
-    raw_request_hook: RequestHook | None,
-    raw_response_hook: ResponseHook | None,
-    follow_redirects: bool,
-    redirect_policy: RedirectPolicy | None = None,
-    observe_calls: Sequence[Policy] = (),
-    observe_attempts: Sequence[Policy] = (),
-) -> list[Policy]:
-    """The reference page's order; each slot below is filled by its own module."""
-    chain: list[Policy | None] = [
-        RequestIdPolicy(request_id_header),
-        HeadersPolicy(headers),
-        UserAgentPolicy(application_id),
-        *observe_calls,  # opt-in: the call's span and metrics, giveup hooks
-        *per_call_policies,
-        redirect_policy or RedirectPolicy(follow_redirects=follow_redirects),
-        retry_policy,
-        *per_retry_policies,
-        policy_for_credential(credential, scopes),  # authentication: chosen by the credential's type
-        CustomHookPolicy(raw_request_hook, raw_response_hook),
-        *observe_attempts,  # logging, network trace logging, opt-in per-attempt tracing and hooks
-    ]
-    return [policy for policy in chain if policy is not None]
-
-
-def _place_around_retry(
-    policies: list[Policy], per_call: Sequence[Policy], per_retry: Sequence[Policy]
-) -> list[Policy]:
-    for index, policy in enumerate(policies):
-        if isinstance(policy, RetryPolicy):
-            return [*policies[:index], *per_call, policy, *per_retry, *policies[index + 1 :]]
-    return [*policies, *per_call, *per_retry]

@@ -19,9 +19,10 @@ import anyio
 import anyio.from_thread
 import httpx
 
-from ._client import AsyncPipelineClient, TimeoutTypes
+from ._client import AsyncPipelineClient
 from ._portal import PortalByteStream, PortalOwner, refuse_inside_event_loop
 from ._redact import redact_url
+from ._verbs import TimeoutTypes, Verbs
 from .pipeline import CallOptions, Pipeline
 
 __all__ = ["PipelineClient"]
@@ -43,7 +44,7 @@ def _same_arguments_as(
     return mirror
 
 
-class PipelineClient:
+class PipelineClient(Verbs[httpx.Response]):
     """A synchronous HTTP client running the same policy chain as `AsyncPipelineClient`; safe across threads.
 
     The constructor takes exactly AsyncPipelineClient's arguments and forwards them (`*args, **kwargs`,
@@ -148,47 +149,6 @@ class PipelineClient:
         )
         response: httpx.Response = self._run("request", call)
         return response
-
-    def get(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
-            timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """GET `url`. Raises as `send()` does."""
-        return self.request("GET", url, params=params, headers=headers, timeout=timeout, **options)
-
-    def head(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
-             timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """HEAD `url`. Raises as `send()` does."""
-        return self.request("HEAD", url, params=params, headers=headers, timeout=timeout, **options)
-
-    def options(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
-                timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """OPTIONS `url`. Raises as `send()` does."""
-        return self.request("OPTIONS", url, params=params, headers=headers, timeout=timeout, **options)
-
-    def delete(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
-               timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """DELETE `url`. Raises as `send()` does."""
-        return self.request("DELETE", url, params=params, headers=headers, timeout=timeout, **options)
-
-    def post(self, url: httpx.URL | str, *, content: Any = None, data: Any = None, files: Any = None,
-             json: Any = None, params: Any = None, headers: Any = None, timeout: TimeoutTypes | None = None,
-             **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """POST to `url`. Raises as `send()` does."""
-        return self.request("POST", url, content=content, data=data, files=files, json=json, params=params,
-                            headers=headers, timeout=timeout, **options)  # fmt: skip
-
-    def put(self, url: httpx.URL | str, *, content: Any = None, data: Any = None, files: Any = None,
-            json: Any = None, params: Any = None, headers: Any = None, timeout: TimeoutTypes | None = None,
-            **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """PUT to `url`. Raises as `send()` does."""
-        return self.request("PUT", url, content=content, data=data, files=files, json=json, params=params,
-                            headers=headers, timeout=timeout, **options)  # fmt: skip
-
-    def patch(self, url: httpx.URL | str, *, content: Any = None, data: Any = None, files: Any = None,
-              json: Any = None, params: Any = None, headers: Any = None, timeout: TimeoutTypes | None = None,
-              **options: Unpack[CallOptions]) -> httpx.Response:  # fmt: skip
-        """PATCH `url`. Raises as `send()` does."""
-        return self.request("PATCH", url, content=content, data=data, files=files, json=json, params=params,
-                            headers=headers, timeout=timeout, **options)  # fmt: skip
 
     @contextmanager
     def stream(
