@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +13,7 @@ import pytest
 
 from pipework.testing import ChaosApp, serve
 
-_ENV = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+from .._chaos import ENV, chaos_process
 
 
 def pipework(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -26,7 +23,7 @@ def pipework(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=_ENV,
+        env=ENV,
         check=False,
     )
 
@@ -64,7 +61,7 @@ def test_demo_prints_the_table_with_full_success_and_no_duplicates() -> None:
 def test_demo_figures_are_deterministic_for_a_seed() -> None:
     """Two runs with the same seed print the same success, attempts and histogram figures."""
     command = [sys.executable, "-m", "pipework.cli", "demo", "--requests", "40", "--seed", "5"]
-    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=_ENV) for _ in range(2)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
     outputs = [process.communicate(timeout=60)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0]
     # The first two clients decide nothing by the clock; the resilient one has a 0.5 s attempt timeout,
@@ -125,25 +122,8 @@ def test_bad_arguments_give_one_line_naming_the_flag(args: list[str], flag: str)
 
 
 def test_chaos_command_serves_on_loopback() -> None:
-    """`pipework chaos --port P` answers on 127.0.0.1:P until stopped."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipework.cli", "chaos", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/fault?id=c&script=418", trust_env=False)
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline, "pipework chaos did not start"
-                time.sleep(0.05)
+    """`pipework chaos --port P` answers on 127.0.0.1:P with the scripted status until stopped."""
+    with chaos_process() as url:
+        response = httpx.get(f"{url}/fault?id=c&script=418", trust_env=False)
         assert response.status_code == 418
-    finally:
-        process.terminate()
-        process.wait(10)
+        assert httpx.get(f"{url}/_counters", trust_env=False).json()["c"]["arrivals"] == 1

@@ -17,6 +17,9 @@ from ._support import Handler, raw_server, read_request_head
 
 DEADLINE = 1.5
 MEMORY_CAP = 16 * 1024 * 1024  # bytes allocated at the peak of one hostile call
+# Slack past a deadline before a test fails: generous, as a loaded 2-core CI runner can schedule the loop late;
+# still far below the 5 s per-attempt timeout and the server's endless stall that the deadline has to cut.
+SLACK = 1.0
 
 
 def _serve_each(answer: Callable[[bytes, int], bytes]) -> Handler:
@@ -65,7 +68,7 @@ async def test_endless_redirects(clock: VirtualClock) -> None:
             outcome, elapsed, peak = await _measure(lambda: client.get("/start"))
     assert isinstance(outcome, TooManyRedirectsError)
     assert "more than 30 redirects" in str(outcome)
-    assert elapsed < DEADLINE + 0.1
+    assert elapsed < DEADLINE + SLACK
     assert peak < MEMORY_CAP
 
 
@@ -101,7 +104,7 @@ async def test_retry_after_of_a_year(clock: VirtualClock, retry_after: bytes) ->
     assert outcome.status_code == 503
     assert clock.sleeps == []
     assert len(history(outcome)) == 1
-    assert elapsed < 1.0
+    assert elapsed < SLACK  # the year's wait was neither slept nor recorded
 
 
 @pytest.mark.anyio
@@ -118,7 +121,7 @@ async def test_ten_gigabyte_content_length_short_body(clock: VirtualClock) -> No
             outcome, elapsed, peak = await _measure(lambda: client.get("/big"))
     assert isinstance(outcome, httpx.RemoteProtocolError)
     assert len(history(outcome)) == 4  # a GET: retried, every attempt cut short
-    assert elapsed < DEADLINE + 0.1
+    assert elapsed < DEADLINE + SLACK
     assert peak < MEMORY_CAP
 
 
@@ -135,7 +138,7 @@ async def test_ten_gigabyte_content_length_stalled(clock: VirtualClock) -> None:
         async with _client(url, timeout=0.5) as client:
             outcome, elapsed, peak = await _measure(lambda: client.get("/big"))
     assert isinstance(outcome, DeadlineExceededError)
-    assert elapsed < 0.5 + 0.1
+    assert elapsed < 0.5 + SLACK
     assert peak < MEMORY_CAP
 
 
@@ -153,7 +156,7 @@ async def test_one_megabyte_of_headers(clock: VirtualClock) -> None:
         async with _client(url) as client:
             outcome, elapsed, peak = await _measure(lambda: client.get("/"))
     assert isinstance(outcome, httpx.RemoteProtocolError)
-    assert elapsed < DEADLINE + 0.1
+    assert elapsed < DEADLINE + SLACK
     assert peak < MEMORY_CAP
 
 
@@ -170,4 +173,4 @@ async def test_server_that_never_answers(clock: VirtualClock) -> None:
             outcome, elapsed, _ = await _measure(lambda: client.get("/"))
     assert isinstance(outcome, DeadlineExceededError)
     assert isinstance(outcome, httpx.TimeoutException)
-    assert 0.45 < elapsed < 0.5 + 0.1
+    assert 0.45 < elapsed < 0.5 + SLACK  # not before the deadline, nor long after

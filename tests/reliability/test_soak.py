@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ import pytest
 
 from pipework import AsyncPipelineClient, PipeworkError, RetryConfig, history
 
+from .._chaos import chaos_process
 from ._support import live_tasks, open_sockets, pool_connections, wait_for_sockets
 
 LONG = os.environ.get("PIPEWORK_SOAK") == "long"
@@ -74,29 +72,8 @@ class Figures:
 @pytest.fixture(scope="module")
 def chaos() -> Iterator[str]:
     """`pipework chaos` in its own process (scripted faults per key): the client gets this process's GIL to itself."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pipework.cli", "chaos", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/_counters", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the chaos server did not start") from None
-                time.sleep(0.05)
+    with chaos_process() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def _script(rng: random.Random) -> str:
