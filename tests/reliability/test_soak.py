@@ -4,7 +4,7 @@ The server is `pipework chaos` in its own process; each call scripts its own fau
 each arrival fails with probability 0.3 (at most two faults per call) with a 503/429 with or without a wait
 header, a reset before or after the request was read, headers slower than the attempt's read timeout, or a
 truncated body. The server's per-key counters show executions, so duplicates of non-idempotent calls are
-counted where they would happen. Short form (2,000 calls at concurrency 50 per backend) in `make test`;
+counted where they would happen. Short form (1,000 calls at concurrency 50 per backend) in `make test`;
 `PIPEWORK_SOAK=long` (`make soak`) runs 20,000 calls at concurrency 100. The figures are printed (`-s`).
 """
 
@@ -28,7 +28,7 @@ from ._support import live_tasks, open_sockets, pool_connections, wait_for_socke
 
 LONG = os.environ.get("PIPEWORK_SOAK") == "long"
 pytestmark = pytest.mark.timeout(1800 if LONG else 120)
-CALLS, CONCURRENCY = (20_000, 100) if LONG else (2_000, 50)
+CALLS, CONCURRENCY = (20_000, 100) if LONG else (1_000, 50)
 FAULT_RATE = 0.3
 DEADLINE = 3.0  # seconds, the whole call: attempts, backoffs, server-requested waits
 SLACK = 0.1  # the contract: a call ends within its deadline + 100 ms
