@@ -12,7 +12,7 @@ import pytest
 
 from pipework import AsyncPipelineClient, ConfigurationError, RetryConfig
 from pipework.testing import serve
-from pipework.transports import AiohttpTransport, create_transport
+from pipework.transports import AiohttpTransport
 
 NO_RETRY = RetryConfig.disabled()
 
@@ -55,22 +55,6 @@ def base_url() -> Iterator[str]:
     """One loopback server for the module."""
     with serve(app) as url:
         yield url
-
-
-TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
-    "httpx": create_transport,
-    "aiohttp": AiohttpTransport,
-}
-
-
-@pytest.fixture(params=sorted(TRANSPORTS))
-def make_transport(
-    request: pytest.FixtureRequest, anyio_backend: str
-) -> Callable[[], httpx.AsyncBaseTransport]:
-    """Each transport; aiohttp only on asyncio (it does not run on trio)."""
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs on asyncio only (see test_aiohttp_refuses_trio)")
-    return TRANSPORTS[request.param]
 
 
 def closed_port() -> int:

@@ -14,7 +14,6 @@ import pytest
 from pipework import AsyncPipelineClient, RetryConfig, history
 from pipework.pipeline._context import AttemptRecord
 from pipework.testing import ScriptedTransport, serve
-from pipework.transports import AiohttpTransport, create_transport
 
 pytestmark = pytest.mark.anyio
 
@@ -48,22 +47,6 @@ def base_url() -> Iterator[str]:
     """One loopback server for the module."""
     with serve(app) as url:
         yield url
-
-
-TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
-    "httpx": create_transport,
-    "aiohttp": AiohttpTransport,
-}
-
-
-@pytest.fixture(params=sorted(TRANSPORTS))
-def make_transport(
-    request: pytest.FixtureRequest, anyio_backend: str
-) -> Callable[[], httpx.AsyncBaseTransport]:
-    """Each transport; aiohttp only on asyncio."""
-    if request.param == "aiohttp" and anyio_backend != "asyncio":
-        pytest.skip("aiohttp runs on asyncio only")
-    return TRANSPORTS[request.param]
 
 
 @pytest.mark.parametrize(
