@@ -14,7 +14,7 @@ import sys
 import time
 
 import benchmarks
-from benchmarks import _report
+from benchmarks import _harness
 
 
 def main(argv: list[str]) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
         names = [name for name in names if any(word in name for word in argv)]
     failed = []
     for name in names:
-        _report.HERE.joinpath(f"results-{name.removeprefix('bench_')}.md").unlink(missing_ok=True)
+        _harness.HERE.joinpath(f"results-{name.removeprefix('bench_')}.md").unlink(missing_ok=True)
     for name in names:
         print(f"== {name} ==", flush=True)
         started = time.perf_counter()
@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
             failed.append(name)
             print(f"!! {name} failed: {type(exc).__name__}: {exc}", flush=True)
         print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
-    joined = _report.join([name.removeprefix("bench_") for name in names])
+    joined = _harness.join([name.removeprefix("bench_") for name in names])
     if joined is not None:
         print(f"markdown tables of this run: {joined}")
     if failed:

@@ -8,48 +8,28 @@ Contenders, each sending GETs with a read and checked body through one shared `h
 - `default, logging INFO`: for information, one INFO record per request written to a NullHandler (what
   turning the HTTP log on costs: redaction, allowlists, the record).
 
-Rounds are interleaved (the order rotates each round) and the medians compared.
+Rounds are interleaved (the order rotates each round) and the medians compared. Writes the table to
+benchmarks/results-logging.md.
 
     python -m benchmarks.bench_logging [--rounds 15] [--requests 2000] [--backend asyncio|trio]
+    # or PIPEWORK_BENCH_ROUNDS / PIPEWORK_BENCH_REQUESTS
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
 import logging
-import statistics
-import time
-from collections.abc import Awaitable, Callable
-
-import anyio
-import httpx
 
 import pipework
+from benchmarks import _harness
 
-BODY = b'{"id": 42, "name": "pipework"}'
 URL = "http://bench.test/items/42?api-version=1&sig=secret"
+BASE = "chain without logging"
 TARGET = 1.05
 
-Send = Callable[[], Awaitable[None]]
 
-
-def _handler(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, content=BODY, headers={"content-type": "application/json"})
-
-
-async def _timed(send: Send, count: int) -> float:
-    """Microseconds per request over `count` sequential requests."""
-    gc.collect()
-    started = time.perf_counter()
-    for _ in range(count):
-        await send()
-    return (time.perf_counter() - started) / count * 1e6
-
-
-async def run(rounds: int, requests: int) -> dict[str, list[float]]:
+async def run(rounds: int, requests: int) -> _harness.Results:
     """Interleaved rounds; returns the µs/request of every round for each contender."""
-    mock = httpx.MockTransport(_handler)
+    mock = _harness.mock_transport()
     default = pipework.AsyncPipelineClient(transport=mock)
     kept = [
         policy
@@ -63,63 +43,49 @@ async def run(rounds: int, requests: int) -> dict[str, list[float]]:
     null = logging.NullHandler()
     logger.addHandler(null)
     logger.propagate = False
-
-    def sender(client: pipework.AsyncPipelineClient) -> Send:
-        async def send() -> None:
-            response = await client.get(URL)
-            if response.status_code != 200 or response.content != BODY:
-                raise AssertionError(f"bad response: {response.status_code}")
-
-        return send
-
-    contenders: dict[str, tuple[Send, int]] = {
-        "chain without logging": (sender(without), logging.WARNING),
-        "default, logging WARNING": (sender(default), logging.WARNING),
-        "default, logging INFO": (sender(default), logging.INFO),
+    contenders = {
+        BASE: (_harness.getter(without, URL), logging.WARNING),
+        "default, logging WARNING": (_harness.getter(default, URL), logging.WARNING),
+        "default, logging INFO": (_harness.getter(default, URL), logging.INFO),
     }
+
+    def set_level(name: str) -> None:  # once per run: setLevel clears every logger's level cache
+        logger.setLevel(contenders[name][1])
+
     try:
-        for contender, level in contenders.values():
-            logger.setLevel(level)  # once per round: setLevel clears every logger's level cache
-            await _timed(contender, max(50, requests // 10))
-        results: dict[str, list[float]] = {name: [] for name in contenders}
-        names = list(contenders)
-        for index in range(rounds):
-            for name in names[index % len(names) :] + names[: index % len(names)]:
-                contender, level = contenders[name]
-                logger.setLevel(level)
-                results[name].append(await _timed(contender, requests))
+        sends = {name: send for name, (send, _) in contenders.items()}
+        return await _harness.interleaved(sends, rounds, requests, before=set_level)
     finally:
         logger.removeHandler(null)
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
         await default.aclose()
         await without.aclose()
-    return results
 
 
-def report(results: dict[str, list[float]], backend: str, rounds: int, requests: int) -> bool:
-    """Print medians and ratios to the chain without logging; True when the WARNING line meets the target."""
-    base = statistics.median(results["chain without logging"])
-    print(f"backend={backend} rounds={rounds} requests/round={requests} (medians; MockTransport, body read)")
-    print(f"{'contender':<26} {'µs/request':>11} {'x no-logging':>13}")
-    for name, samples in results.items():
-        median = statistics.median(samples)
-        print(f"{name:<26} {median:>11.1f} {median / base:>13.3f}")
-    ratio = statistics.median(results["default, logging WARNING"]) / base
+def report(measured: _harness.Run) -> bool:
+    """Print and write medians and ratios to the chain without logging; True when WARNING meets the target."""
+    medians = _harness.medians(measured.results)
+    ratio = medians["default, logging WARNING"] / medians[BASE]
     met = ratio <= TARGET
-    print(f"logging off costs x{ratio:.3f} (target <= {TARGET:.2f}): {'ok' if met else 'OVER'}")
+    _harness.publish(
+        "logging",
+        "Logging policies, logging off and on (httpx.MockTransport, body read and checked)",
+        _harness.compare(
+            measured.results,
+            BASE,
+            "µs/request",
+            targets={"default, logging WARNING": f"<= {TARGET:.2f}x {_harness.verdict(ratio <= TARGET)}"},
+        ),
+        measured.note,
+        [f"logging off costs x{ratio:.3f} (target <= {TARGET:.2f}): {_harness.verdict(met)}"],
+    )
     return met
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the table."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_logging")
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
-    args = parser.parse_args(argv if argv is not None else [])
-    results = anyio.run(run, args.rounds, args.requests, backend=args.backend)
-    report(results, args.backend, args.rounds, args.requests)
+    report(_harness.in_process("logging", __doc__, argv, run, rounds=15, requests=2000))
 
 
 if __name__ == "__main__":

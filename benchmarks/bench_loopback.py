@@ -7,27 +7,24 @@ table to benchmarks/results-loopback.md (gitignored).
 Candidates that need an optional package (azure-core) are skipped when it is absent.
 
     python -m benchmarks loopback            # PIPEWORK_BENCH_REQUESTS / PIPEWORK_BENCH_ROUNDS to change the size
+    python -m benchmarks.bench_loopback [--rounds 5] [--requests 2000]
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import httpx
 
-from benchmarks import _report
+from benchmarks import _harness
 from benchmarks._fastserver import BODY, FastServer
 from pipework import AsyncPipelineClient
 from pipework.transports import AiohttpTransport
 
-REQUESTS = int(os.environ.get("PIPEWORK_BENCH_REQUESTS", "2000"))
-ROUNDS = int(os.environ.get("PIPEWORK_BENCH_ROUNDS", "5"))
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 Get = Callable[[], Awaitable[bytes]]
@@ -83,9 +80,9 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
     return candidates, closers
 
 
-async def _run(get: Get, concurrency: int) -> tuple[float, float]:
+async def _run(get: Get, concurrency: int, requests: int) -> tuple[float, float]:
     """Requests per second, and the client process's CPU µs per request (steadier than wall time here)."""
-    per_worker = REQUESTS // concurrency
+    per_worker = requests // concurrency
 
     async def worker() -> None:
         for _ in range(per_worker):
@@ -93,27 +90,25 @@ async def _run(get: Get, concurrency: int) -> tuple[float, float]:
             if body != BODY:
                 raise AssertionError(f"unexpected body {body[:40]!r}")
 
-    started, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    with _harness.stopwatch() as watch:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
     count = per_worker * concurrency
-    return count / (time.perf_counter() - started), (time.process_time() - cpu) / count * 1e6
+    return count / watch.wall, watch.cpu / count * 1e6
 
 
 Samples = dict[int, dict[str, list[tuple[float, float]]]]
 
 
-async def _measure(url: str) -> Samples:
+async def _measure(url: str, rounds: int, requests: int) -> Samples:
     candidates, closers = await _candidates(url)
     results: Samples = {1: {}, 64: {}}
-    names = list(candidates)
     try:
         for get in candidates.values():  # warm the pools
             await asyncio.gather(*(get() for _ in range(64)))
-        for round_ in range(ROUNDS):
-            order = names[round_ % len(names) :] + names[: round_ % len(names)]  # rotate: no fixed slot
+        for order in _harness.rotations(list(candidates), rounds):
             for concurrency in results:
                 for name in order:
-                    sample = await _run(candidates[name], concurrency)
+                    sample = await _run(candidates[name], concurrency, requests)
                     results[concurrency].setdefault(name, []).append(sample)
     finally:
         for close in closers:
@@ -122,37 +117,41 @@ async def _measure(url: str) -> Samples:
 
 
 def _table(results: Samples) -> str:
-    lines = [
-        "| candidate | concurrency | requests/s median (min-max) | vs raw httpx | vs raw aiohttp "
-        "| client CPU µs/request |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     for concurrency, by_name in results.items():
-        httpx_median = statistics.median(rate for rate, _ in by_name["raw httpx"])
-        aiohttp_median = statistics.median(rate for rate, _ in by_name["raw aiohttp"])
+        rates = {name: [rate for rate, _ in samples] for name, samples in by_name.items()}
+        medians = _harness.medians(rates)
         for name, samples in by_name.items():
-            rates = [rate for rate, _ in samples]
-            median = statistics.median(rates)
-            cpu = statistics.median(cpu for _, cpu in samples)
-            lines.append(
-                f"| {name} | {concurrency} | {median:,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) "
-                f"| {median / httpx_median:.2f}x | {median / aiohttp_median:.2f}x | {cpu:.0f} |"
+            rows.append(
+                [
+                    name,
+                    concurrency,
+                    _harness.spread(rates[name], 0, grouped=True),
+                    _harness.ratio(medians[name], medians["raw httpx"]),
+                    _harness.ratio(medians[name], medians["raw aiohttp"]),
+                    f"{statistics.median(cpu for _, cpu in samples):.0f}",
+                ]
             )
-    return "\n".join(lines)
+    header = ["candidate", "concurrency", "requests/s median (min-max)", "vs raw httpx", "vs raw aiohttp"]
+    return _harness.markdown([*header, "client CPU µs/request"], rows)
 
 
-def main() -> None:
-    """Run the loopback comparison and print the table."""
-    with FastServer() as url:
-        results = asyncio.run(_measure(url))
-    table = _table(results)
-    note = (
-        f"{REQUESTS} GETs per run, {ROUNDS} interleaved rounds, fixed-response server in a separate process"
+def main(argv: list[str] | None = None) -> None:
+    """Run the loopback comparison, print and write the table."""
+    args = _harness.parser("loopback", __doc__, rounds=5, requests=2000).parse_args(
+        [] if argv is None else argv
     )
-    print(note + "\n")
-    print(table)
-    _report.write("loopback", "Loopback throughput", "python -m benchmarks loopback", table, note)
+    with FastServer() as url:
+        results = asyncio.run(_measure(url, args.rounds, args.requests))
+    _harness.publish(
+        "loopback",
+        "Loopback throughput",
+        _table(results),
+        f"{args.requests} GETs per run, {args.rounds} interleaved rounds, fixed-response server in a separate process",
+    )
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -14,29 +14,25 @@ Rounds are interleaved (the order rotates each round) and medians of process CPU
 Targets: budget <= 5 µs/request, breaker <= 5 µs/request (the difference to `retry`). The chain figures
 move with the machine's load by a few µs, so the pieces are also timed directly (`timeit`, best of 7,
 coroutines driven without an event loop): a budget deposit, and a breaker call against a pass-through policy.
+Writes the table to benchmarks/results-resilience.md.
 
     python -m benchmarks.bench_resilience [--rounds 11] [--requests 3000] [--backend asyncio|trio]
+    # or PIPEWORK_BENCH_ROUNDS / PIPEWORK_BENCH_REQUESTS
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import statistics
-import time
 import timeit
 from collections.abc import Awaitable, Callable
 
-import anyio
 import httpx
 
 import pipework
+from benchmarks import _harness
 from pipework.pipeline import CONTEXT_KEY, CallContext
 
-URL = "http://bench.test/items/42"
+URL = _harness.URL
 TARGETS = {"budget": 5.0, "breaker": 5.0}
-
-Send = Callable[[], Awaitable[None]]
 
 
 class OkTransport(httpx.AsyncBaseTransport):
@@ -46,7 +42,7 @@ class OkTransport(httpx.AsyncBaseTransport):
         return httpx.Response(200, content=b"ok")
 
 
-def _via(pipeline: pipework.Pipeline) -> Send:
+def _via(pipeline: pipework.Pipeline) -> _harness.Send:
     async def send() -> None:
         request = httpx.Request("GET", URL)
         request.extensions[CONTEXT_KEY] = CallContext()
@@ -57,59 +53,34 @@ def _via(pipeline: pipework.Pipeline) -> Send:
     return send
 
 
-def _via_client(client: pipework.AsyncPipelineClient) -> Send:
-    async def send() -> None:
-        if (await client.get(URL)).status_code != 200:
-            raise AssertionError("bad response")
-
-    return send
-
-
-async def _timed(send: Send, count: int) -> float:
-    """CPU microseconds per request over `count` sequential requests."""
-    gc.collect()
-    started = time.process_time()
-    for _ in range(count):
-        await send()
-    return (time.process_time() - started) / count * 1e6
-
-
-async def run(rounds: int, requests: int) -> dict[str, list[float]]:
-    """Interleaved rounds; the µs/request of every round for each contender."""
+async def run(rounds: int, requests: int) -> _harness.Results:
+    """Interleaved rounds; the CPU µs/request of every round for each contender."""
     transport = OkTransport()
     budget = pipework.RetryBudget()
     breaker = pipework.CircuitBreakerPolicy()
-    contenders: dict[str, Send] = {
+    default = pipework.AsyncPipelineClient(transport=transport)
+    standard = pipework.AsyncPipelineClient(transport=transport, resilience="standard")
+    contenders: dict[str, _harness.Send] = {
         "retry": _via(pipework.Pipeline(transport, [pipework.RetryPolicy()])),
         "retry+budget": _via(pipework.Pipeline(transport, [pipework.RetryPolicy(budget=budget)])),
         "retry+breaker": _via(pipework.Pipeline(transport, [pipework.RetryPolicy(), breaker])),
         "retry+budget+breaker": _via(
             pipework.Pipeline(transport, [pipework.RetryPolicy(budget=pipework.RetryBudget()), breaker])
         ),
-        "client default": _via_client(pipework.AsyncPipelineClient(transport=transport)),
-        "client standard": _via_client(
-            pipework.AsyncPipelineClient(transport=transport, resilience="standard")
-        ),
+        "client default": _harness.getter(default, URL, b"ok"),
+        "client standard": _harness.getter(standard, URL, b"ok"),
     }
-    for send in contenders.values():  # warm up every path
-        await _timed(send, max(50, requests // 10))
-    results: dict[str, list[float]] = {name: [] for name in contenders}
-    names = list(contenders)
-    for index in range(rounds):
-        order = names[index % len(names) :] + names[: index % len(names)]
-        for name in order:
-            results[name].append(await _timed(contenders[name], requests))
-    return results
+    try:
+        return await _harness.interleaved(contenders, rounds, requests, cpu=True)
+    finally:
+        await default.aclose()
+        await standard.aclose()
 
 
-def report(results: dict[str, list[float]], backend: str, rounds: int, requests: int) -> bool:
-    """Print the medians side by side and the cost of each piece; True when the targets are met."""
-    median = {name: statistics.median(samples) for name, samples in results.items()}
+def report(measured: _harness.Run) -> bool:
+    """Print and write the medians side by side and the cost of each piece; True when the targets are met."""
+    median = _harness.medians(measured.results)
     base = median["retry"]
-    print(f"backend={backend} rounds={rounds} requests/round={requests} (median CPU µs per request)")
-    print(f"{'contender':<22} {'µs/request':>11} {'x retry':>8}")
-    for name, value in median.items():
-        print(f"{name:<22} {value:>11.2f} {value / base:>8.3f}")
     costs = {
         "budget": median["retry+budget"] - base,
         "breaker": median["retry+breaker"] - base,
@@ -117,14 +88,22 @@ def report(results: dict[str, list[float]], backend: str, rounds: int, requests:
         "standard preset": median["client standard"] - median["client default"],
     }
     ok = True
+    lines = []
     for name, cost in costs.items():
         target = TARGETS.get(name)
         verdict = ""
         if target is not None:
             met = cost <= target
             ok = ok and met
-            verdict = f"target <= {target:g} µs  {'ok' if met else 'OVER'}"
-        print(f"cost of {name:<16} {cost:>7.2f} µs/request  {verdict}")
+            verdict = f" (target <= {target:g} µs: {_harness.verdict(met)})"
+        lines.append(f"cost of {name}: {cost:.2f} µs/request{verdict}")
+    _harness.publish(
+        "resilience",
+        "Retry budget and circuit breaker on the happy path (in-process transport, CPU time)",
+        _harness.compare(measured.results, "retry", "CPU µs/request", digits=2),
+        measured.note,
+        lines,
+    )
     return ok
 
 
@@ -168,13 +147,7 @@ def direct(number: int = 100_000) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the table."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_resilience")
-    parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
-    args = parser.parse_args(argv if argv is not None else [])
-    results = anyio.run(run, args.rounds, args.requests, backend=args.backend)
-    report(results, args.backend, args.rounds, args.requests)
+    report(_harness.in_process("resilience", __doc__, argv, run, rounds=11, requests=3000))
     for name, cost in direct().items():
         note = " (over a pass-through policy)" if name.startswith("breaker") else ""
         print(f"direct: {name:<16} {cost:>6.2f} µs/call{note}")

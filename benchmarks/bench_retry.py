@@ -16,29 +16,25 @@ medians compared. Target: a retried attempt (`retried - ok`, i.e. the second att
 retry policy does around it) costs at most 2x the first attempt (`ok`, the whole call). Writes the table to
 benchmarks/results-retry.md.
 
-    python -m benchmarks.bench_retry [--rounds 15] [--requests 2000]
+    python -m benchmarks.bench_retry [--rounds 15] [--requests 2000]   # or PIPEWORK_BENCH_ROUNDS / _REQUESTS
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import gc
-import statistics
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 import pipework
-from benchmarks import _report
+from benchmarks import _harness
 from pipework.pipeline import CONTEXT_KEY, CallContext
 from pipework.testing import ScriptedTransport, zero_wait
 
-URL = "http://bench.test/items/42"
+URL = _harness.URL
 RETRY_TARGET = 2.0
-Send = Callable[[], Awaitable[Any]]
+Send = _harness.Send
 
 
 def _toggling(first: int) -> Callable[[httpx.Request], int]:
@@ -135,78 +131,65 @@ def _azure_contenders() -> dict[str, Send]:
     return contenders
 
 
-async def _timed(send: Send, count: int) -> float:
-    """Microseconds per call over `count` sequential calls."""
-    gc.collect()
-    started = time.perf_counter()
-    for _ in range(count):
-        await send()
-    return (time.perf_counter() - started) / count * 1e6
-
-
 async def run(rounds: int, requests: int) -> dict[str, float]:
     """Interleaved rounds; the median µs per call of each contender."""
     ours = _pipework_contenders()
     sends: dict[str, Send] = {name: send for name, (send, _) in ours.items()}
     sends.update(_azure_contenders())
-    samples: dict[str, list[float]] = {name: [] for name in sends}
-    names = list(sends)
     with zero_wait() as clock:
-        for name in names:  # warm up
-            await _timed(sends[name], requests // 10)
-        for index in range(rounds):
-            for name in names[index % len(names) :] + names[: index % len(names)]:
-                samples[name].append(await _timed(sends[name], requests))
+
+        def forget(
+            name: str,
+        ) -> None:  # the records of the last run: the sleeps, the requests and bodies seen
             clock.sleeps.clear()
             for _, transport in ours.values():
                 transport.requests.clear()
                 transport.bodies.clear()
-    return {name: statistics.median(values) for name, values in samples.items()}
+
+        samples = await _harness.interleaved(sends, rounds, requests, before=forget)
+    return _harness.medians(samples)
 
 
 def report(medians: dict[str, float]) -> None:
     """Print the per-call medians and the cost of one retry, side by side."""
-    for name, value in medians.items():
-        print(f"  {name:<22} {value:8.1f} µs/call")
     costs = {}
+    lines = []
     for lib in ("pipework", "azure-core"):
         if f"{lib} retried" in medians:
             extra = medians[f"{lib} retried"] - medians[f"{lib} ok"]
             costs[lib] = extra - medians[f"{lib} attempt"]
-            print(
-                f"  {lib}: one retry adds {extra:.1f} µs, of which the attempt itself {medians[f'{lib} attempt']:.1f}"
+            lines.append(
+                f"{lib}: one retry adds {extra:.1f} µs, of which the attempt itself {medians[f'{lib} attempt']:.1f}"
                 f" -> retry machinery {costs[lib]:.1f} µs"
             )
-    rows = ["| contender | µs/call median |", "|---|---|"]
-    rows += [f"| {name} | {value:.1f} |" for name, value in medians.items()]
+    rows = [[name, f"{value:.1f}"] for name, value in medians.items()]
     retried = medians["pipework retried"] - medians["pipework ok"]
     ratio = retried / medians["pipework ok"]
-    verdict = "ok" if ratio <= RETRY_TARGET else "OVER"
-    print(
-        f"  pipework: a retried attempt costs {retried:.1f} µs = {ratio:.2f}x the first attempt "
+    verdict = _harness.verdict(ratio <= RETRY_TARGET)
+    lines.append(
+        f"pipework: a retried attempt costs {retried:.1f} µs = {ratio:.2f}x the first attempt "
         f"(target <= {RETRY_TARGET:g}x: {verdict})"
     )
-    rows.append(f"| pipework: retried attempt / first attempt | {ratio:.2f}x (target <= {RETRY_TARGET:g}x) |")
-    _report.write(
-        "retry",
-        "The retry path (503 then 200, zero-wait, fake transport)",
-        "python -m benchmarks retry",
-        "\n".join(rows),
-    )
+    rows.append(["pipework: retried attempt / first attempt", f"{ratio:.2f}x (target <= {RETRY_TARGET:g}x)"])
     if len(costs) == 2:
-        print(
-            f"  ratio pipework / azure-core (retry machinery): {costs['pipework'] / costs['azure-core']:.2f}x"
+        lines.append(
+            f"ratio pipework / azure-core (retry machinery): {costs['pipework'] / costs['azure-core']:.2f}x"
         )
     else:
-        print("  azure-core not installed (pip install 'pipework[bench]'): no side-by-side figure")
+        lines.append("azure-core not installed (pip install 'pipework[bench]'): no side-by-side figure")
+    _harness.publish(
+        "retry",
+        "The retry path (503 then 200, zero-wait, fake transport)",
+        _harness.markdown(["contender", "µs/call median"], rows),
+        lines=lines,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run on asyncio (azure-core's async pipeline is asyncio-only) and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=2000)
-    args = parser.parse_args(argv if argv is not None else [])
+    args = _harness.parser("retry", __doc__, rounds=15, requests=2000).parse_args(
+        [] if argv is None else argv
+    )
     report(asyncio.run(run(args.rounds, args.requests)))
 
 

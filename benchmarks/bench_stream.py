@@ -4,27 +4,27 @@ A loopback server (asyncio, in a thread of this process) sends the body in 1 MiB
 Content-Length. Each candidate runs in its own subprocess: after a 1 MiB warm-up it resets the kernel's
 peak-RSS mark (/proc/self/clear_refs), streams the whole body (`aiter_bytes`, counted, never kept), and
 reports its peak RSS growth (VmHWM minus VmRSS at the start) and throughput. Prints medians over rounds,
-interleaved, and the growth difference against raw httpx (target: within 10 MiB).
+interleaved, and the growth difference against raw httpx (target: within 10 MiB); writes the table to
+benchmarks/results-stream.md.
 
     python -m benchmarks stream                        # 1 GiB x 3 rounds
-    PIPEWORK_BENCH_STREAM_MIB=64 python -m benchmarks stream
-    python benchmarks/bench_stream.py --mib 64 --rounds 1
+    PIPEWORK_BENCH_STREAM_MIB=64 PIPEWORK_BENCH_ROUNDS=1 python -m benchmarks stream
+    python -m benchmarks.bench_stream --mib 64 --rounds 1
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from benchmarks import _harness
 
 MIB = 1024 * 1024
 CANDIDATES = ("httpx", "pipework", "pipework-send", "pipework-trio")
@@ -100,6 +100,22 @@ def child(candidate: str, url: str, total: int) -> None:
 
     from pipework import AsyncPipelineClient
 
+    async def _download(client: httpx.AsyncClient | AsyncPipelineClient, url: str) -> int:
+        received = 0
+        if candidate == "pipework-send":
+            assert isinstance(client, AsyncPipelineClient)
+            response = await client.send(client.build_request("GET", url), stream=True)
+            try:
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+            finally:
+                await response.aclose()
+        else:
+            async with client.stream("GET", url) as streamed:
+                async for chunk in streamed.aiter_bytes():
+                    received += len(chunk)
+        return received
+
     async def main() -> dict[str, float]:
         if candidate == "httpx":
             client: httpx.AsyncClient | AsyncPipelineClient = httpx.AsyncClient(timeout=60)
@@ -111,24 +127,12 @@ def child(candidate: str, url: str, total: int) -> None:
                     pass
             _reset_peak()
             start_rss = _status("VmRSS")
-            started = time.perf_counter()
             received = 0
-            if candidate == "pipework-send":
-                assert isinstance(client, AsyncPipelineClient)
-                response = await client.send(client.build_request("GET", f"{url}/body"), stream=True)
-                try:
-                    async for chunk in response.aiter_bytes():
-                        received += len(chunk)
-                finally:
-                    await response.aclose()
-            else:
-                async with client.stream("GET", f"{url}/body") as streamed:
-                    async for chunk in streamed.aiter_bytes():
-                        received += len(chunk)
-            elapsed = time.perf_counter() - started
+            with _harness.stopwatch() as watch:
+                received = await _download(client, f"{url}/body")
             peak = _status("VmHWM")
         assert received == total, f"received {received} of {total} bytes"
-        return {"growth_mib": (peak - start_rss) / MIB, "mib_s": total / MIB / elapsed}
+        return {"growth_mib": (peak - start_rss) / MIB, "mib_s": total / MIB / watch.wall}
 
     backend = "trio" if candidate.endswith("-trio") else "asyncio"
     print(json.dumps(anyio.run(main, backend=backend)))
@@ -137,7 +141,7 @@ def child(candidate: str, url: str, total: int) -> None:
 def measure(candidate: str, url: str, total: int) -> dict[str, float]:
     """Run `child` for `candidate` in a subprocess and parse its result."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", candidate, url, str(total)],
+        [sys.executable, "-m", "benchmarks.bench_stream", "--child", candidate, url, str(total)],
         check=True,
         capture_output=True,
         text=True,
@@ -148,32 +152,41 @@ def measure(candidate: str, url: str, total: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Measure every candidate, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    """Measure every candidate, print and write the table."""
+    parser = _harness.parser("stream", __doc__, rounds=3)
     parser.add_argument("--mib", type=int, default=int(os.environ.get("PIPEWORK_BENCH_STREAM_MIB", "1024")))
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("PIPEWORK_BENCH_ROUNDS", "3")))
     args = parser.parse_args([] if argv is None else argv)
     total = args.mib * MIB
     results: dict[str, list[dict[str, float]]] = {name: [] for name in CANDIDATES}
     with body_server(total) as url:
-        for _ in range(args.rounds):
-            for name in CANDIDATES:
+        for order in _harness.rotations(CANDIDATES, args.rounds):
+            for name in order:
                 results[name].append(measure(name, url, total))
-    base = statistics.median(r["growth_mib"] for r in results["httpx"])
-    print(
-        f"streamed download of {args.mib} MiB, medians of {args.rounds} round(s), peak RSS growth per process"
+    growth = _harness.medians({name: [r["growth_mib"] for r in runs] for name, runs in results.items()})
+    speed = _harness.medians({name: [r["mib_s"] for r in runs] for name, runs in results.items()})
+    base = growth["httpx"]
+    rows = [
+        [
+            name,
+            f"{growth[name]:.2f}",
+            f"{growth[name] - base:+.2f}",
+            f"{speed[name]:.0f}",
+            "baseline"
+            if name == "httpx"
+            else _harness.verdict(growth[name] - base <= TARGET_MIB, "OVER TARGET"),
+        ]
+        for name in CANDIDATES
+    ]
+    _harness.publish(
+        "stream",
+        f"Streamed download memory ({args.mib} MiB, peak RSS growth per process)",
+        _harness.markdown(["candidate", "RSS growth MiB", "vs httpx MiB", "MiB/s", "verdict"], rows),
+        f"streamed download of {args.mib} MiB, medians of {args.rounds} interleaved round(s), one process a run",
     )
-    print(f"{'candidate':<16}{'RSS growth MiB':>16}{'vs httpx MiB':>14}{'MiB/s':>10}  verdict")
-    for name in CANDIDATES:
-        growth = statistics.median(r["growth_mib"] for r in results[name])
-        speed = statistics.median(r["mib_s"] for r in results[name])
-        verdict = "baseline" if name == "httpx" else ("ok" if growth - base <= TARGET_MIB else "OVER TARGET")
-        print(f"{name:<16}{growth:>16.2f}{growth - base:>+14.2f}{speed:>10.0f}  {verdict}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         main(sys.argv[1:])

@@ -3,20 +3,18 @@
 Every contender sends GETs (body read and checked) to the same uvicorn server, run in a separate process so
 the server does not compete with the client threads for the GIL. Concurrency 1 (one thread) and 8 (eight
 threads sharing one client). Rounds are interleaved (the order rotates each round) and medians compared.
-Target: PipelineClient >= 0.8x httpx.Client throughput at concurrency 1.
+Target: PipelineClient >= 0.8x httpx.Client throughput at concurrency 1. Writes benchmarks/results-sync.md.
 
 `PipelineClient+aiohttp` (when the aiohttp extra is installed) runs the same chain over `AiohttpTransport`
 on the client's loop. `AsyncPipelineClient in-loop` (concurrency 1 only) is the floor without the thread hop:
 the async chain over httpx's async transport, driven from inside its own event loop.
 
-    python -m benchmarks.bench_sync [--rounds 7] [--requests 1000]
+    python -m benchmarks.bench_sync [--rounds 7] [--requests 1000]   # or PIPEWORK_BENCH_ROUNDS / _REQUESTS
 """
 
 from __future__ import annotations
 
-import argparse
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -29,9 +27,9 @@ import anyio
 import httpx
 
 import pipework
-from benchmarks import _report
+from benchmarks import _harness
 
-BODY = b'{"id": 42, "name": "pipework", "tags": ["a", "b", "c"]}'
+BODY = _harness.BODY
 TARGET = 0.8
 
 
@@ -72,11 +70,6 @@ def server() -> Iterator[str]:
         process.wait(10)
 
 
-def _check(status: int, body: bytes) -> None:
-    if status != 200 or body != BODY:
-        raise AssertionError(f"bad response: {status} {body[:60]!r}")
-
-
 def contenders(url: str) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
     """name -> (send one GET and check it, close)."""
     import requests
@@ -86,16 +79,15 @@ def contenders(url: str) -> dict[str, tuple[Callable[[], None], Callable[[], Non
     client = pipework.PipelineClient(url)
 
     def with_httpx() -> None:
-        response = plain.get(url)
-        _check(response.status_code, response.content)
+        _harness.check(plain.get(url))
 
     def with_requests() -> None:
         response = session.get(url, timeout=10)
-        _check(response.status_code, response.content)
+        if response.status_code != 200 or response.content != BODY:
+            raise AssertionError(f"bad response: {response.status_code} {response.content[:60]!r}")
 
     def with_pipework() -> None:
-        response = client.get("/")
-        _check(response.status_code, response.content)
+        _harness.check(client.get("/"))
 
     sides = {
         "httpx.Client": (with_httpx, plain.close),
@@ -109,8 +101,7 @@ def contenders(url: str) -> dict[str, tuple[Callable[[], None], Callable[[], Non
     fast = pipework.PipelineClient(url, transport=AiohttpTransport())
 
     def with_pipework_aiohttp() -> None:
-        response = fast.get("/")
-        _check(response.status_code, response.content)
+        _harness.check(fast.get("/"))
 
     sides["PipelineClient+aiohttp"] = (with_pipework_aiohttp, fast.close)
     return sides
@@ -130,30 +121,25 @@ def run(send: Callable[[], None], requests: int, threads: int) -> float:
     for thread in pool:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    return each * threads / (time.perf_counter() - started)
+    with _harness.stopwatch() as watch:
+        for thread in pool:
+            thread.join()
+    return each * threads / watch.wall
 
 
 async def _in_loop(url: str, requests: int) -> float:
     async with pipework.AsyncPipelineClient(url) as client:
-        for _ in range(20):
-            await client.get("/")
-        started = time.perf_counter()
-        for _ in range(requests):
-            response = await client.get("/")
-            _check(response.status_code, response.content)
-        return requests / (time.perf_counter() - started)
+        send = _harness.getter(client, "/")
+        await _harness.timed(send, 20)
+        return 1e6 / await _harness.timed(send, requests)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print req/s medians and ratios to httpx.Client, per concurrency."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=1000)
-    args = parser.parse_args(argv if argv is not None else [])
-    rows = ["| candidate | threads | requests/s median | vs httpx.Client |", "|---|---|---|---|"]
+    """Print and write req/s medians and ratios to httpx.Client, per concurrency."""
+    parser = _harness.parser("sync", __doc__, rounds=7, requests=1000)
+    args = parser.parse_args([] if argv is None else argv)
+    rows = []
+    lines = []
     with server() as url:
         sides = contenders(url)
         try:
@@ -161,34 +147,40 @@ def main(argv: list[str] | None = None) -> None:
                 for _ in range(50):
                     send()
             for threads in (1, 8):
-                rates: dict[str, list[float]] = {name: [] for name in sides}
-                names = list(sides)
-                for round_ in range(args.rounds):
-                    shift = round_ % len(names)
-                    for name in names[shift:] + names[:shift]:
+                rates: _harness.Results = {name: [] for name in sides}
+                for order in _harness.rotations(list(sides), args.rounds):
+                    for name in order:
                         rates[name].append(run(sides[name][0], args.requests, threads))
                 if threads == 1:
                     rates["AsyncPipelineClient in-loop"] = [
                         anyio.run(_in_loop, url, args.requests) for _ in range(args.rounds)
                     ]
-                base = statistics.median(rates["httpx.Client"])
-                print(f"concurrency {threads}: median of {args.rounds} rounds x {args.requests} GETs")
-                for name in rates:
-                    rate = statistics.median(rates[name])
-                    note = ""
-                    if name == "PipelineClient" and threads == 1:
-                        note = f"  (target >= {TARGET}x: {'met' if rate / base >= TARGET else 'MISSED'})"
-                    print(f"  {name:28} {rate:8.0f} req/s  {rate / base:5.2f}x httpx.Client{note}")
-                    rows.append(f"| {name} | {threads} | {rate:,.0f} | {rate / base:.2f}x |")
+                medians = _harness.medians(rates)
+                base = medians["httpx.Client"]
+                for name, samples in rates.items():
+                    rows.append(
+                        [
+                            name,
+                            threads,
+                            _harness.spread(samples, 0, grouped=True),
+                            _harness.ratio(medians[name], base),
+                        ]
+                    )
+                pipework_ratio = medians["PipelineClient"] / base
+                if threads == 1:
+                    lines.append(
+                        f"PipelineClient at concurrency 1: {pipework_ratio:.2f}x httpx.Client "
+                        f"(target >= {TARGET}x: {_harness.verdict(pipework_ratio >= TARGET, 'MISSED')})"
+                    )
         finally:
             for _, close in sides.values():
                 close()
-    _report.write(
+    _harness.publish(
         "sync",
         "Sync facade (uvicorn loopback server in a separate process)",
-        "python -m benchmarks sync",
-        "\n".join(rows),
+        _harness.markdown(["candidate", "threads", "requests/s median (min-max)", "vs httpx.Client"], rows),
         f"{args.rounds} interleaved rounds of {args.requests} GETs; `in-loop` = the async client inside its own loop",
+        lines,
     )
 
 

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import httpx
 
+from benchmarks import _harness
 from benchmarks._fastserver import BODY, FastServer
 from pipework import AsyncPipelineClient
 from pipework.transports import AiohttpTransport
@@ -27,12 +28,12 @@ from pipework.transports import AiohttpTransport
 Get = Callable[[], Awaitable[bytes]]
 
 
-async def _cpu_per_request(get: Get, count: int) -> float:
-    started = time.process_time()
-    for _ in range(count):
+async def _cpu_per_request(get: Get, count: int, *, collect: bool = True) -> float:
+    async def checked() -> None:
         if await get() != BODY:
             raise AssertionError("unexpected body")
-    return (time.process_time() - started) / count * 1e6
+
+    return await _harness.timed(checked, count, cpu=True, collect=collect)
 
 
 async def _profile(url: str, transport: str, count: int, use_cprofile: bool) -> None:
@@ -69,13 +70,13 @@ async def _profile(url: str, transport: str, count: int, use_cprofile: bool) -> 
     if use_cprofile:
         profile = cProfile.Profile(time.process_time)
         profile.enable()
-        await _cpu_per_request(ours, count)
+        await _cpu_per_request(ours, count, collect=False)
         profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(40)
     else:
         profiler = Profiler(interval=0.0002, async_mode="disabled")
         profiler.start()
-        await _cpu_per_request(ours, count)
+        await _cpu_per_request(ours, count, collect=False)
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
     await client.aclose()
