@@ -72,9 +72,13 @@ def test_cross_checks(values: dict[str, object], message: str) -> None:
 
 
 def test_consistent_custom_config_is_accepted() -> None:
-    """A config passing every check builds a client."""
+    """A config passing every check builds a client whose breaker and attempt timeout use its values."""
     config = ResilienceConfig(attempt_timeout=2, breaker=CircuitBreakerConfig(window=10))
-    assert AsyncPipelineClient(resilience=config, transport=ScriptedTransport(200))
+    client = AsyncPipelineClient(resilience=config, transport=ScriptedTransport(200))
+    [breaker] = [p for p in client.pipeline.policies if isinstance(p, CircuitBreakerPolicy)]
+    [timeout] = [p for p in client.pipeline.policies if isinstance(p, AttemptTimeoutPolicy)]
+    assert breaker.config.window == 10
+    assert timeout.config.timeout == 2
 
 
 def test_bad_resilience_arguments() -> None:
