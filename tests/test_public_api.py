@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import types
 
 import pipework
@@ -43,7 +44,6 @@ def test_core_names_are_exported() -> None:
         assert name in pipework.__all__, name
 
 
-def test_version_is_a_string() -> None:
-    """`pipework.__version__` is set."""
-    assert isinstance(pipework.__version__, str)
-    assert pipework.__version__
+def test_version_matches_the_installed_distribution() -> None:
+    """`pipework.__version__` is the version pip installed (pyproject's), not a stale copy."""
+    assert pipework.__version__ == importlib.metadata.version("pipework")
