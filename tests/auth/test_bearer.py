@@ -77,30 +77,30 @@ async def test_expiring_token_refreshed(clock: VirtualClock) -> None:
     assert transport.tokens == [f"{MARKER}-tok-1"] * 2 + [f"{MARKER}-tok-2"]
 
 
-async def test_refresh_on_is_honoured(clock: VirtualClock) -> None:
-    """A token's refresh_on triggers the refresh long before the expiry window."""
-    credential = ScriptedCredential(3600, refresh_in=600)
-    pipe = Pipeline(Wire(200, repeat_last=True), [BearerTokenPolicy(credential, SCOPE)])
+@pytest.mark.parametrize(
+    ("token", "reused_at", "refetched_at"),
+    [
+        # a token's refresh_on triggers the refresh long before the expiry window
+        pytest.param({"refresh_in": 600}, 599, 601, id="refresh_on"),
+        # a token living less than twice the window is reused until half its life, not refetched per request
+        pytest.param({"lifetime": 120}, 50, 65, id="short-lived-half-life"),
+    ],
+)
+async def test_token_refreshed_at_its_refresh_time(
+    clock: VirtualClock, token: dict[str, float], reused_at: float, refetched_at: float
+) -> None:
+    """The token is reused just before its refresh time (refresh_on, or half a short life) and refetched after."""
+    credential = ScriptedCredential(token.get("lifetime", 3600), refresh_in=token.get("refresh_in"))
+    transport = Wire(200, repeat_last=True)
+    pipe = Pipeline(transport, [BearerTokenPolicy(credential, SCOPE)])
     await _send(pipe)
-    clock.advance(599)
+    clock.advance(reused_at)
     await _send(pipe)
     assert len(credential.calls) == 1
-    clock.advance(2)
+    clock.advance(refetched_at - reused_at)
     await _send(pipe)
     assert len(credential.calls) == 2
-
-
-async def test_short_lived_token_refreshed_at_half_life(clock: VirtualClock) -> None:
-    """A token living less than twice the window is reused until half its life, not refetched per request."""
-    credential = ScriptedCredential(120)
-    pipe = Pipeline(Wire(200, repeat_last=True), [BearerTokenPolicy(credential, SCOPE)])
-    await _send(pipe)
-    clock.advance(50)
-    await _send(pipe)
-    assert len(credential.calls) == 1
-    clock.advance(15)
-    await _send(pipe)
-    assert len(credential.calls) == 2
+    assert transport.tokens == [f"{MARKER}-tok-1"] * 2 + [f"{MARKER}-tok-2"]
 
 
 async def test_concurrent_requests_on_cold_cache_make_one_call() -> None:
