@@ -18,9 +18,9 @@ from .conftest import send
 
 @pytest.mark.anyio
 async def test_hedging_cuts_the_tail() -> None:
-    """5% of calls delayed 500 ms: hedging after 50 ms brings p99 under 100 ms with <= 10% extra requests,
-    and the cancelled losers leave no connection busy in the pool."""
-    app = TailApp(every=20, delay=0.5)
+    """5% of calls have a primary stuck for 1 s: each is answered by its hedge (sent after 50 ms), no call waits
+    for a stuck primary, at most 10% extra requests, and the cancelled losers leave no connection busy."""
+    app = TailApp(every=20, delay=1.0)
     calls = 200
     hedging = HedgingPolicy(delay=0.05, budget=RetryBudget())
     with serve(app) as base_url:
@@ -34,10 +34,11 @@ async def test_hedging_cuts_the_tail() -> None:
             pool = client.pipeline.transport._pool  # type: ignore[attr-defined]
             assert all(connection.is_idle() for connection in pool.connections)
             assert len(pool.connections) <= 2
-    latencies.sort()
-    p99 = latencies[int(calls * 0.99) - 1]
-    assert p99 < 0.1
-    assert calls + 10 <= app.hits <= calls * 1.10
+    # A deadline, not a speed figure: a call that waited for its stuck primary would take >= 1 s; the slack
+    # below it is generous for a loaded runner (a hedged call takes ~50 ms).
+    slowest = max(latencies[number] for number in range(0, calls, 20))
+    assert slowest < 0.7
+    assert calls + 10 <= app.hits <= calls * 1.10  # every stuck call was hedged, and little else was
 
 
 def _slow_then_fast() -> ScriptedTransport:
