@@ -142,14 +142,25 @@ class TooManyRedirectsError(PipeworkError, httpx.TooManyRedirects):
 
 
 class ResilienceError(PipeworkError):
-    """A resilience policy refused the request without touching the network."""
+    """A resilience policy refused the request without touching the network; `request` is the one refused."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self._request = request  # the name httpx's errors use, so `pipework.history(exc)` finds the call
+
+    @property
+    def request(self) -> httpx.Request | None:
+        """The request refused (None when raised outside a call)."""
+        return self._request
 
 
 class CircuitOpenError(ResilienceError):
     """The origin's circuit breaker is open; `retry_at` is the monotonic time it will let a probe through."""
 
-    def __init__(self, message: str, *, origin: str, retry_at: float) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, origin: str, retry_at: float, request: httpx.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
         self.origin = origin
         self.retry_at = retry_at
 

@@ -140,7 +140,7 @@ class CircuitBreakerPolicy:
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
         """Send `request` unless its origin's circuit is open; count the outcome."""
         circuit = self._circuits.get(origin_key(request.url)) or self._circuit(request.url)
-        probe = circuit.state is not CircuitState.CLOSED and self._admit(circuit)
+        probe = circuit.state is not CircuitState.CLOSED and self._admit(circuit, request)
         try:
             response = await call_next(request)
         except Exception as exc:
@@ -158,7 +158,7 @@ class CircuitBreakerPolicy:
             self._record(circuit, outcome, probe)
         return response
 
-    def _admit(self, circuit: _Circuit) -> bool:
+    def _admit(self, circuit: _Circuit, request: httpx.Request) -> bool:
         """Let a probe in, or raise CircuitOpenError. Returns True: this call is a probe."""
         now = _time.clock().now()
         if circuit.state is CircuitState.ISOLATED:
@@ -166,6 +166,7 @@ class CircuitBreakerPolicy:
                 f"the circuit for {circuit.name} is isolated (reset() closes it)",
                 origin=circuit.name,
                 retry_at=math.inf,
+                request=request,
             )
         if circuit.state is CircuitState.OPEN:
             if now < circuit.open_until:
@@ -173,6 +174,7 @@ class CircuitBreakerPolicy:
                     f"the circuit for {circuit.name} is open for {circuit.open_until - now:.3g}s more",
                     origin=circuit.name,
                     retry_at=circuit.open_until,
+                    request=request,
                 )
             self._transition(circuit, CircuitState.HALF_OPEN, now)
         if circuit.probes >= self.config.half_open_probes:
@@ -180,6 +182,7 @@ class CircuitBreakerPolicy:
                 f"the circuit for {circuit.name} is half-open and its probe(s) are in flight",
                 origin=circuit.name,
                 retry_at=now,
+                request=request,
             )
         circuit.probes += 1
         return True

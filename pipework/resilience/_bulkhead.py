@@ -84,7 +84,8 @@ class BulkheadPolicy:
             if compartment.queued >= self.config.max_queued:
                 raise BulkheadFullError(
                     f"{compartment.name}: {self.config.max_concurrent} request(s) in flight and "
-                    f"{compartment.queued} queued (max_queued={self.config.max_queued})"
+                    f"{compartment.queued} queued (max_queued={self.config.max_queued})",
+                    request=request,
                 ) from None
             compartment.queued += 1
             try:

@@ -80,7 +80,8 @@ class AdaptiveThrottlePolicy:
                 )
             raise ThrottledError(
                 f"{origin_name(origin_key(request.url))} refused most recent requests: dropped on the client "
-                f"(probability {probability:.2f})"
+                f"(probability {probability:.2f})",
+                request=request,
             )
         response = await call_next(request)
         if response.status_code not in self.config.refused_statuses:
