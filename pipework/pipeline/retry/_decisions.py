@@ -138,12 +138,15 @@ def server_wait(headers: Mapping[str, str], now: float) -> float | None:
     HTTP-date (relative to `now`, a unix time). Never raises.
     """
     headers = _headers(headers)
-    for name in _WAIT_HEADERS_MS:  # `in` first: a miss through httpx.Headers.get() raises and catches inside
-        if name in headers:
+    # The lower-cased names, in one pass (each `in` on httpx.Headers re-encodes the name and scans the list;
+    # a miss through .get() raises and catches inside).
+    names = headers.keys()
+    for name in _WAIT_HEADERS_MS:
+        if name in names:
             seconds = _number(headers[name])
             if seconds is not None:
                 return seconds / 1000.0 if seconds > 0 else None
-    if "retry-after" not in headers:
+    if "retry-after" not in names:
         return None
     value = headers["retry-after"]
     seconds = _number(value)

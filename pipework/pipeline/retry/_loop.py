@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import httpx
-from tenacity import DoSleep, RetryCallState, Retrying, stop_never
+from tenacity import DoSleep, Future, RetryCallState, Retrying, stop_never
 
 from ... import _time
 from ..._body import is_replayable
@@ -42,8 +42,8 @@ class Call:
     """The state of one hop of one call: counters, the planned delay, the last attempt's outcome."""
 
     __slots__ = (
-        "budget", "call_next", "clock", "config", "ctx", "delay", "last_outcome", "request", "retries",
-        "timeouts", "used",
+        "budget", "call_next", "clock", "config", "ctx", "delay", "last_outcome", "pending", "request",
+        "retries", "timeouts", "used",
     )  # fmt: skip
 
     def __init__(
@@ -66,6 +66,9 @@ class Call:
         self.used: dict[Outcome, int] = {"not_sent": 0, "unknown": 0, "rejected": 0}
         self.delay = 0.0
         self.last_outcome: Outcome = "success"
+        # The last attempt's (number, status, error, elapsed) while its outcome is being decided: a retryable
+        # outcome always ends in a note, so its record is built once, with the note (see `_note`).
+        self.pending: tuple[int, int | None, str | None, float] | None = None
 
     async def attempt(self) -> httpx.Response:
         """One attempt under the time left; records it in the history.
@@ -126,18 +129,22 @@ class Call:
             extensions["timeout"] = timeouts
 
     def _record(self, outcome: Outcome, status: int | None, error: str | None, started: float) -> None:
+        elapsed = time.perf_counter() - started
         self.last_outcome = outcome
-        self.ctx.history.append(
-            AttemptRecord(
-                number=self.ctx.attempt,
-                method=self.request.method,
-                raw_url=self.request.url,
-                outcome=outcome,
-                status=status,
-                error=error,
-                elapsed=time.perf_counter() - started,
+        if outcome == "success" or outcome == "fatal":  # final: in the history at once
+            self.ctx.history.append(
+                AttemptRecord(
+                    number=self.ctx.attempt,
+                    method=self.request.method,
+                    raw_url=self.request.url,
+                    outcome=outcome,
+                    status=status,
+                    error=error,
+                    elapsed=elapsed,
+                )
             )
-        )
+        else:  # retryable: recorded with its note, once decided (`_note`, or `flush` if the decision broke)
+            self.pending = (self.ctx.attempt, status, error, elapsed)
 
     def decide(self, state: RetryCallState) -> bool:
         """Whether to retry the settled outcome in `state`; plans the delay as a side effect."""
@@ -206,7 +213,25 @@ class Call:
                 extra={"request_id": self.ctx.request_id},
             )
 
-    def _note(self, note: str, delay: float = 0.0) -> None:
+    def _note(self, note: str | None, delay: float = 0.0) -> None:
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            number, status, error, elapsed = pending
+            self.ctx.history.append(
+                AttemptRecord(
+                    number=number,
+                    method=self.request.method,
+                    raw_url=self.request.url,
+                    outcome=self.last_outcome,
+                    status=status,
+                    error=error,
+                    elapsed=elapsed,
+                    delay=delay,
+                    note=note,
+                )
+            )
+            return
         history = self.ctx.history
         if history:  # the constructor, not dataclasses.replace (which inspects the fields on every call)
             last = history[-1]
@@ -260,20 +285,23 @@ async def run_retries(retrying: Retrying, call: Call, first: httpx.Response | Ex
     Raises:
         Exception: the last attempt's error when the decision is to stop (re-raised by tenacity).
     """
-    retrying.begin()  # (re)creates this thread's statistics, which tenacity's iter() updates
+    if "idle_for" not in retrying.statistics:  # once per thread: iter() adds to the statistics (never read)
+        retrying.begin()
     state = RetryCallState(retrying, fn=call.attempt, args=(), kwargs={})
     outcome = first
     while True:
-        if isinstance(outcome, Exception):
-            state.set_exception((type(outcome), outcome, outcome.__traceback__))
-        else:
-            state.set_result(outcome)
-        action = retrying.iter(state)  # returns the response, raises the error, or says how long to sleep
+        state.outcome = _Settled(state.attempt_number, outcome)  # what set_result/set_exception would store
+        state.outcome_timestamp = time.monotonic()
+        try:
+            action = retrying.iter(state)  # returns the response, raises the error, or says how long to sleep
+        finally:
+            if call.pending is not None:  # the decision ended without a note (it raised): record the attempt
+                call._note(None)
         if not isinstance(action, DoSleep):
             assert isinstance(action, httpx.Response)  # every state is settled: never DoAttempt
             return action
-        if isinstance(outcome, httpx.Response):  # closed before the next attempt: its connection goes back
-            await outcome.aclose()
+        if isinstance(outcome, httpx.Response) and not outcome.is_closed:  # (a body read closes it)
+            await outcome.aclose()  # closed before the next attempt: its connection goes back to the pool
         state.prepare_for_next_attempt()
         await call.clock.sleep(action)
         try:
@@ -283,6 +311,34 @@ async def run_retries(retrying: Retrying, call: Call, first: httpx.Response | Ex
         else:
             if call.last_outcome == "success":  # tenacity's answer to a success is always "return it"
                 return outcome
+
+
+class _Settled(Future):
+    """A settled attempt as tenacity reads it (`failed`, `result()`, `exception()`), made without the lock and
+    condition of a `concurrent.futures.Future` (~1.5 µs): nothing ever waits on it."""
+
+    def __init__(self, attempt_number: int, outcome: httpx.Response | Exception) -> None:
+        # (no super().__init__(): that is the lock and condition)
+        self.attempt_number = attempt_number
+        self._outcome = outcome
+
+    @property
+    def failed(self) -> bool:
+        return isinstance(self._outcome, Exception)
+
+    def done(self) -> bool:
+        return True
+
+    def result(self, timeout: float | None = None) -> httpx.Response:
+        if isinstance(self._outcome, Exception):
+            raise self._outcome
+        return self._outcome
+
+    def exception(self, timeout: float | None = None) -> Exception | None:
+        return self._outcome if isinstance(self._outcome, Exception) else None
+
+    def __repr__(self) -> str:
+        return f"<attempt {self.attempt_number}: {self._outcome!r}>"
 
 
 def _call_of(state: RetryCallState) -> Call:
