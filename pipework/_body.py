@@ -32,16 +32,22 @@ def bodiless_request(method: str, url: httpx.URL, headers: Any, extensions: dict
     httpx's general path (encode the body, prepare the headers twice, read the stream) is skipped.
     """
     method = method.upper()
-    given = httpx.Headers(headers)
     auto: list[tuple[bytes, bytes]] = []
-    if url.host and "Host" not in given:
-        auto.append((b"Host", url.netloc))
-    if method in _LENGTH_METHODS and "Content-Length" not in given and "Transfer-Encoding" not in given:
-        auto.append((b"Content-Length", b"0"))
-    request = httpx.Request(
-        method, url, headers=auto + given.raw if auto else given, stream=_EMPTY, extensions=extensions
-    )
-    request.read()  # sets `content` to b"" as httpx does for a body-less request
+    if headers is None:  # the common case: nothing to look up
+        if url.host:
+            auto.append((b"Host", url.netloc))
+        if method in _LENGTH_METHODS:
+            auto.append((b"Content-Length", b"0"))
+        request = httpx.Request(method, url, headers=auto, stream=_EMPTY)
+    else:
+        given = httpx.Headers(headers)
+        if url.host and "Host" not in given:
+            auto.append((b"Host", url.netloc))
+        if method in _LENGTH_METHODS and "Content-Length" not in given and "Transfer-Encoding" not in given:
+            auto.append((b"Content-Length", b"0"))
+        request = httpx.Request(method, url, headers=auto + given.raw if auto else given, stream=_EMPTY)
+    request.extensions = extensions  # (httpx would copy the dict: it is the caller's fresh one)
+    request._content = b""  # what `request.read()` sets for a body-less request (its stream is already bytes)
     return request
 
 

@@ -102,6 +102,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._proxy = str(proxy) if proxy is not None else None
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._urls: dict[int, tuple[httpx.URL, yarl.URL]] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if sniffio.current_async_library() != "asyncio":
@@ -122,6 +123,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         return self._session
 
+    def _url(self, url: httpx.URL) -> yarl.URL:
+        # Clients hand the same httpx.URL object for a path again and again (their URL cache): convert it
+        # once. Keyed by identity (holding the object, so its id is not reused while cached); bounded.
+        cached = self._urls.get(id(url))
+        if cached is not None and cached[0] is url:
+            return cached[1]
+        converted = yarl.URL(str(url), encoded=True)  # httpx has percent-encoded it already
+        if len(self._urls) >= 1024:
+            self._urls.clear()
+        self._urls[id(url)] = (url, converted)
+        return converted
+
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         given = request.extensions.get("timeout") or {}
         key = (given.get("connect"), given.get("read"), given.get("pool"))
@@ -140,15 +153,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         (handed over already read when it has no Content-Encoding, so the pipeline edge has nothing left to do)."""
         session = self._session or self._open()
         data: Any = request._content if hasattr(request, "_content") else _body(request.stream)
-        headers = [  # aiohttp frames a streamed body itself
+        headers = [  # aiohttp frames a streamed body itself; (name, lower-case name, value) as httpx keeps them
             (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in request.headers.raw
-            if k.lower() != b"transfer-encoding"
+            for k, lower, v in request.headers._list
+            if lower != b"transfer-encoding"
         ]
         try:
             response = await session._request(
                 request.method,
-                yarl.URL(str(request.url), encoded=True),  # httpx has percent-encoded it already
+                self._url(request.url),
                 headers=headers,
                 data=data or None,
                 allow_redirects=False,
