@@ -47,14 +47,9 @@ class Call:
     )  # fmt: skip
 
     def __init__(
-        self,
-        request: httpx.Request,
-        call_next: CallNext,
-        ctx: CallContext,
-        config: RetryConfig,
-        clock: _time.Clock,
-        budget: RetryBudget | None,
-    ) -> None:
+        self, request: httpx.Request, call_next: CallNext, ctx: CallContext, config: RetryConfig,
+        clock: _time.Clock, budget: RetryBudget | None,
+    ) -> None:  # fmt: skip
         self.request = request
         self.call_next = call_next
         self.ctx = ctx
@@ -66,8 +61,7 @@ class Call:
         self.used: dict[Outcome, int] = {"not_sent": 0, "unknown": 0, "rejected": 0}
         self.delay = 0.0
         self.last_outcome: Outcome = "success"
-        # The last attempt's (number, status, error, elapsed) while its outcome is being decided: a retryable
-        # outcome always ends in a note, so its record is built once, with the note (see `_note`).
+        # A retryable attempt's (number, status, error, elapsed) until its note: its one record has the note.
         self.pending: tuple[int, int | None, str | None, float] | None = None
 
     async def attempt(self) -> httpx.Response:
@@ -129,22 +123,20 @@ class Call:
             extensions["timeout"] = timeouts
 
     def _record(self, outcome: Outcome, status: int | None, error: str | None, started: float) -> None:
-        elapsed = time.perf_counter() - started
         self.last_outcome = outcome
         if outcome == "success" or outcome == "fatal":  # final: in the history at once
-            self.ctx.history.append(
-                AttemptRecord(
-                    number=self.ctx.attempt,
-                    method=self.request.method,
-                    raw_url=self.request.url,
-                    outcome=outcome,
-                    status=status,
-                    error=error,
-                    elapsed=elapsed,
-                )
-            )
-        else:  # retryable: recorded with its note, once decided (`_note`, or `flush` if the decision broke)
-            self.pending = (self.ctx.attempt, status, error, elapsed)
+            self._append(self.ctx.attempt, outcome, status, error, time.perf_counter() - started)
+        else:  # retryable: it always ends in a note, so it is recorded then, once (`_note`)
+            self.pending = (self.ctx.attempt, status, error, time.perf_counter() - started)
+
+    def _append(
+        self, number: int, outcome: Outcome, status: int | None, error: str | None, elapsed: float,
+        delay: float = 0.0, note: str | None = None,
+    ) -> None:  # fmt: skip
+        request = self.request  # every field, in order (a test keeps this list in step with the class)
+        self.ctx.history.append(
+            AttemptRecord(number, request.method, request.url, outcome, status, error, elapsed, delay, note)
+        )
 
     def decide(self, state: RetryCallState) -> bool:
         """Whether to retry the settled outcome in `state`; plans the delay as a side effect."""
@@ -214,38 +206,13 @@ class Call:
             )
 
     def _note(self, note: str | None, delay: float = 0.0) -> None:
-        pending = self.pending
-        if pending is not None:
-            self.pending = None
-            number, status, error, elapsed = pending
-            self.ctx.history.append(
-                AttemptRecord(
-                    number=number,
-                    method=self.request.method,
-                    raw_url=self.request.url,
-                    outcome=self.last_outcome,
-                    status=status,
-                    error=error,
-                    elapsed=elapsed,
-                    delay=delay,
-                    note=note,
-                )
-            )
-            return
-        history = self.ctx.history
-        if history:  # the constructor, not dataclasses.replace (which inspects the fields on every call)
-            last = history[-1]
-            history[-1] = AttemptRecord(  # every field (a test keeps this list in step with the class)
-                number=last.number,
-                method=last.method,
-                raw_url=last.raw_url,
-                outcome=last.outcome,
-                status=last.status,
-                error=last.error,
-                elapsed=last.elapsed,
-                delay=delay,
-                note=note,
-            )
+        """Record the last attempt (pending, or already in the history) with a note and the delay slept after it."""
+        if self.pending is not None:
+            (number, status, error, elapsed), self.pending = self.pending, None
+            self._append(number, self.last_outcome, status, error, elapsed, delay, note)
+        elif self.ctx.history:  # rebuilt (dataclasses.replace inspects the fields on every call)
+            last = self.ctx.history.pop()
+            self._append(last.number, last.outcome, last.status, last.error, last.elapsed, delay, note)
 
     def before_sleep(self) -> None:
         """Note the delay in the history, write the reference page's two log lines."""
@@ -314,17 +281,14 @@ async def run_retries(retrying: Retrying, call: Call, first: httpx.Response | Ex
 
 
 class _Settled(Future):
-    """A settled attempt as tenacity reads it (`failed`, `result()`, `exception()`), made without the lock and
-    condition of a `concurrent.futures.Future` (~1.5 µs): nothing ever waits on it."""
+    """A settled attempt as tenacity reads it, without a `concurrent.futures.Future`'s lock and condition
+    (~1.5 µs to make): nothing ever waits on it."""
 
     def __init__(self, attempt_number: int, outcome: httpx.Response | Exception) -> None:
-        # (no super().__init__(): that is the lock and condition)
-        self.attempt_number = attempt_number
+        self.attempt_number = attempt_number  # (no super().__init__(): that is the lock and the condition)
         self._outcome = outcome
 
-    @property
-    def failed(self) -> bool:
-        return isinstance(self._outcome, Exception)
+    failed = property(lambda self: isinstance(self._outcome, Exception))
 
     def done(self) -> bool:
         return True
