@@ -9,6 +9,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._base import SansIOPolicy
 from ._context import CONTEXT_KEY, CallContext
+from ._headers import has_header
 
 __all__ = ["RequestIdPolicy"]
 
@@ -24,19 +25,20 @@ class RequestIdPolicy(SansIOPolicy):
         ConfigurationError: an empty header name.
     """
 
-    __slots__ = ("header_name",)
+    __slots__ = ("_key", "header_name")
 
     def __init__(self, header_name: str = "x-ms-client-request-id") -> None:
-        if not header_name or not isinstance(header_name, str):
-            raise ConfigurationError("RequestIdPolicy header_name must be a non-empty string")
+        if not header_name or not isinstance(header_name, str) or not header_name.isascii():
+            raise ConfigurationError("RequestIdPolicy header_name must be a non-empty ASCII string")
         self.header_name = header_name
+        self._key = header_name.lower().encode("ascii")  # as httpx keeps it, for has_header()
 
     def on_request(self, request: httpx.Request, /) -> None:
         """Put the call's id on the request, choosing it on the first attempt."""
         ctx = request.extensions.get(CONTEXT_KEY)
         headers = request.headers
         name = self.header_name
-        given = headers.get(name) if name in headers else None  # a miss through get() raises and catches
+        given = headers.get(name) if has_header(headers, self._key) else None
         if not isinstance(ctx, CallContext):
             if given is None:
                 headers[name] = new_request_id()

@@ -10,6 +10,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from .._version import __version__
 from ._base import SansIOPolicy
+from ._headers import has_header
 
 __all__ = ["UserAgentPolicy"]
 
@@ -52,7 +53,7 @@ class UserAgentPolicy(SansIOPolicy):
     def on_request(self, request: httpx.Request, /) -> None:
         """Set the User-Agent unless the request has one."""
         headers = request.headers
-        if "user-agent" not in headers:
+        if not has_header(headers, b"user-agent"):
             headers["User-Agent"] = self.user_agent
 
     def __repr__(self) -> str:
