@@ -248,3 +248,27 @@ async def test_per_call_override_holds_on_every_redirect_hop(server: Server, clo
     assert clock.sleeps == [0.1, 0.1, 0.1]
     assert [a.status for a in history(response)] == [503, 302, 503, 503, 200]
     assert [a.number for a in history(response)] == [1, 2, 3, 4, 5]
+
+
+class _BrokenBudget:
+    """A retry budget whose withdrawal fails: the retry decision itself raises."""
+
+    def deposit(self, request: httpx.Request) -> None:
+        pass
+
+    def try_withdraw(self, request: httpx.Request) -> bool:
+        raise RuntimeError("budget store unreachable")
+
+
+@pytest.mark.anyio
+async def test_an_attempt_is_recorded_even_when_the_retry_decision_raises(clock: VirtualClock) -> None:
+    """The 503 whose retry decision broke is still in the call's history (no note, no delay), and not retried."""
+    transport = ScriptedTransport(503, 200)
+    policy = RetryPolicy(budget=_BrokenBudget())  # type: ignore[arg-type]
+    async with AsyncPipelineClient(transport=transport, retry_policy=policy) as client:
+        with pytest.raises(RuntimeError, match="budget store unreachable"):
+            await client.get("http://h.test/x")
+    assert transport.calls == 1
+    [record] = history(transport.requests[0])
+    assert (record.number, record.status, record.outcome) == (1, 503, "rejected")
+    assert (record.note, record.delay) == (None, 0)
