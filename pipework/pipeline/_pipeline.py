@@ -151,7 +151,8 @@ def _edge(transport: httpx.AsyncBaseTransport) -> CallNext:
         ctx = request.extensions.get(CONTEXT_KEY)
         if isinstance(ctx, CallContext) and not ctx.stream:
             try:
-                await response.aread()
+                if not hasattr(response, "_content"):  # handed over read (AiohttpTransport): no coroutine
+                    await response.aread()
             except httpx.RequestError as exc:
                 await response.aclose()
                 if exc._request is None:
