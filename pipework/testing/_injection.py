@@ -123,7 +123,24 @@ def _faults(owner: str, config: FaultConfig | None, overrides: dict[str, object]
     return _Faults(build_config(owner, FaultConfig, config, overrides))
 
 
-class FaultInjectionPolicy:
+class _Counts:
+    """What an injector did: `injected` counts each fault injected, `seen` the requests that came by."""
+
+    __slots__ = ()
+    _faults: _Faults
+
+    @property
+    def injected(self) -> collections.Counter[str]:
+        """How many of each fault were injected."""
+        return self._faults.injected
+
+    @property
+    def seen(self) -> int:
+        """How many requests came by."""
+        return self._faults.seen
+
+
+class FaultInjectionPolicy(_Counts):
     """A policy injecting faults into the requests passing through it (place it per retry to fault
     single attempts). `injected` counts what was injected; `seen` the requests.
 
@@ -136,16 +153,6 @@ class FaultInjectionPolicy:
     def __init__(self, config: FaultConfig | None = None, **options: object) -> None:
         self._faults = _faults("FaultInjectionPolicy", config, options)
 
-    @property
-    def injected(self) -> collections.Counter[str]:
-        """How many of each fault were injected."""
-        return self._faults.injected
-
-    @property
-    def seen(self) -> int:
-        """How many requests passed through."""
-        return self._faults.seen
-
     async def __call__(self, request: httpx.Request, call_next: CallNext, /) -> httpx.Response:
         """Send `request` with the next fault applied."""
         return await self._faults.apply(request, call_next)
@@ -154,7 +161,7 @@ class FaultInjectionPolicy:
         return f"FaultInjectionPolicy({self._faults.describe()})"
 
 
-class FaultInjectionTransport(httpx.AsyncBaseTransport):
+class FaultInjectionTransport(_Counts, httpx.AsyncBaseTransport):
     """A transport wrapping another (a real one, or a ScriptedTransport) and injecting faults below the chain.
 
     Raises:
@@ -166,16 +173,6 @@ class FaultInjectionTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.inner = inner
         self._faults = _faults("FaultInjectionTransport", config, options)
-
-    @property
-    def injected(self) -> collections.Counter[str]:
-        """How many of each fault were injected."""
-        return self._faults.injected
-
-    @property
-    def seen(self) -> int:
-        """How many requests reached this transport."""
-        return self._faults.seen
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` to the inner transport with the next fault applied."""
