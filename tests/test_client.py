@@ -28,6 +28,7 @@ from pipework import (
     context_of,
 )
 from pipework.testing import ScriptedTransport, VirtualClock, serve
+from tests._asgi import read_body
 
 pytestmark = pytest.mark.anyio
 
@@ -290,10 +291,7 @@ def test_client_repr_redacts_base_url_secrets() -> None:
 async def _echo_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """A raw ASGI app answering every request with its headers as JSON."""
     assert scope["type"] == "http"
-    while True:
-        message = await receive()
-        if not message.get("more_body"):
-            break
+    await read_body(receive)
     seen = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
     body = json.dumps({"path": scope["path"], "headers": seen}).encode()
     await send(

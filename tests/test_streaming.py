@@ -16,6 +16,7 @@ import pytest
 
 from pipework import AsyncPipelineClient, RetryPolicy, history
 from pipework.testing import VirtualClock, serve
+from tests._asgi import read_body
 
 pytestmark = pytest.mark.anyio
 
@@ -33,12 +34,7 @@ class StreamingApp:
         self.gate = threading.Event()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"]
         self.counts[path] += 1
         self.bodies.setdefault(path, []).append(body)

@@ -7,6 +7,8 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests._asgi import read_body
+
 
 class RedirectApp:
     """`/to?status=S&location=L` answers S with Location L; `/chain/N` redirects to N+1; `/loop` to itself;
@@ -18,12 +20,7 @@ class RedirectApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path, query = scope["path"], scope["query_string"].decode()
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         record = {

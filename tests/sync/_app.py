@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from tests._asgi import read_body
+
 STREAM_LINES = [f"line {n}".encode() for n in range(200)]
 
 
@@ -20,12 +22,7 @@ class SyncTestApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"]
         self.counts[path] += 1
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}

@@ -13,6 +13,7 @@ import pytest
 from pipework import AsyncPipelineClient, ConfigurationError, RetryConfig
 from pipework.testing import serve
 from pipework.transports import AiohttpTransport
+from tests._asgi import read_body
 
 NO_RETRY = RetryConfig.disabled()
 
@@ -22,12 +23,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
     path: str = scope["path"]
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     headers = [(b"content-type", b"text/plain")]
     if path == "/slow":
         await anyio.sleep(2)
