@@ -42,7 +42,7 @@ _UNKNOWN = (
 
 
 def classify_response(response: httpx.Response, config: RetryConfig) -> Outcome:
-    """ "rejected" for a status worth retrying, else "success" (a final answer, even a 404)."""
+    """The outcome of a response: `rejected` for a status worth retrying, else `success` (a final answer, even a 404)."""
     status = response.status_code
     if status in config.status_codes:
         return "rejected"
