@@ -57,7 +57,8 @@ def classify_response(response: httpx.Response, config: RetryConfig) -> Outcome:
 
 
 def classify_error(exc: BaseException) -> Outcome:
-    """ "not_sent" when the request surely never left, "unknown" when it may have been processed, else "fatal"."""
+    """The outcome of an error: `not_sent` when the request surely never left, `unknown` when it may have been
+    processed, else `fatal`."""
     if isinstance(exc, PipeworkError):
         return "fatal"
     if isinstance(exc, _NOT_SENT):
