@@ -46,6 +46,7 @@ def bodiless_request(method: str, url: httpx.URL, headers: Any, extensions: dict
         if method in _LENGTH_METHODS and "Content-Length" not in given and "Transfer-Encoding" not in given:
             auto.append((b"Content-Length", b"0"))
         request = httpx.Request(method, url, headers=auto + given.raw if auto else given, stream=_EMPTY)
+    request.url = url  # the caller's (cached) object, equal to httpx's copy: transports cache by identity
     request.extensions = extensions  # (httpx would copy the dict: it is the caller's fresh one)
     request._content = b""  # what `request.read()` sets for a body-less request (its stream is already bytes)
     return request

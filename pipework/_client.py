@@ -185,9 +185,10 @@ class AsyncPipelineClient(Verbs[Coroutine[Any, Any, httpx.Response]]):
         extensions = {"timeout": self._timeout if timeout is None else httpx.Timeout(timeout).as_dict()}
         if content is None and data is None and files is None and json is None and params is None:
             return bodiless_request(method, self._merge_url(url), headers, extensions)  # the common GET
-        return httpx.Request(
+        merged = self._merge_url(url)
+        request = httpx.Request(
             method,
-            self._merge_url(url),
+            merged,
             params=params,
             headers=headers,
             content=request_content(content) if content is not None else None,
@@ -196,6 +197,9 @@ class AsyncPipelineClient(Verbs[Coroutine[Any, Any, httpx.Response]]):
             json=json,
             extensions=extensions,
         )
+        if params is None:
+            request.url = merged  # the cached object (equal to httpx's copy): transports cache by identity
+        return request
 
     def _merge_url(self, url: httpx.URL | str) -> httpx.URL:
         # URLs are immutable and SDKs call the same paths again and again: parsing (and merging with
