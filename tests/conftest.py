@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from pipework.testing import VirtualClock, zero_wait
+from pipework.transports import AiohttpTransport, create_transport
+
+TRANSPORTS: dict[str, Callable[..., httpx.AsyncBaseTransport]] = {
+    "httpx": create_transport,
+    "aiohttp": AiohttpTransport,
+}
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -20,3 +27,14 @@ def clock() -> Iterator[VirtualClock]:
     """Zero-wait mode: sleeps are recorded in `clock.sleeps`, not slept."""
     with zero_wait() as virtual:
         yield virtual
+
+
+@pytest.fixture(params=sorted(TRANSPORTS))
+def make_transport(
+    request: pytest.FixtureRequest, anyio_backend: str
+) -> Callable[..., httpx.AsyncBaseTransport]:
+    """Each transport under contract; aiohttp only on asyncio (it does not run on trio, see
+    tests/transports/test_contract.py::test_aiohttp_refuses_trio)."""
+    if request.param == "aiohttp" and anyio_backend != "asyncio":
+        pytest.skip("aiohttp runs on asyncio only (see test_aiohttp_refuses_trio)")
+    return TRANSPORTS[request.param]

@@ -11,6 +11,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._base import CallNext
 from ._context import CONTEXT_KEY, CallContext
+from ._deadline import within_deadline
 
 __all__ = ["CustomHookPolicy"]
 
@@ -22,13 +23,15 @@ class CustomHookPolicy:
     """Calls `raw_request_hook(request)` before each attempt and `raw_response_hook(response)` after it.
 
     Hooks may be plain or async functions. The per-call options of the same names run in addition to the
-    client's (client hook first). A hook that raises fails the attempt with its exception.
+    client's (client hook first). A hook that raises fails the attempt with its exception; an async hook
+    still running at the call's deadline is cancelled (DeadlineExceededError).
 
     Raises:
         ConfigurationError: a hook that is not callable.
     """
 
     __slots__ = ("raw_request_hook", "raw_response_hook")
+    enforces_deadline = True  # async hooks are awaited within the call's deadline (see pipeline/_deadline)
 
     def __init__(
         self, raw_request_hook: RequestHook | None = None, raw_response_hook: ResponseHook | None = None
@@ -47,14 +50,14 @@ class CustomHookPolicy:
             call_request, call_response = ctx.raw_request_hook, ctx.raw_response_hook
         client_request, client_response = self.raw_request_hook, self.raw_response_hook
         if client_request is not None:
-            await _call(client_request, request)
+            await _call(client_request, request, request)
         if call_request is not None:
-            await _call(call_request, request)
+            await _call(call_request, request, request)
         response = await call_next(request)
         if client_response is not None:
-            await _call(client_response, response)
+            await _call(client_response, response, request)
         if call_response is not None:
-            await _call(call_response, response)
+            await _call(call_response, response, request)
         return response
 
     def __repr__(self) -> str:
@@ -64,7 +67,7 @@ class CustomHookPolicy:
         )
 
 
-async def _call(hook: Callable[[Any], Any], arg: Any) -> None:
+async def _call(hook: Callable[[Any], Any], arg: Any, request: httpx.Request) -> None:
     result = hook(arg)
     if inspect.isawaitable(result):
-        await result
+        await within_deadline(request, result)

@@ -12,6 +12,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._base import CallNext, Policy, SansIOPolicy
 from ._context import CONTEXT_KEY, CallContext
+from ._deadline import enforces_deadline, mark_enforcing
 
 __all__ = ["Pipeline"]
 
@@ -89,17 +90,22 @@ def _overrides(policy: SansIOPolicy, hook: str) -> bool:
 
 
 def _fold(transport: httpx.AsyncBaseTransport, policies: Sequence[Policy]) -> CallNext:
+    # Each call_next is marked when everything below it keeps the call's deadline (see _deadline).
     call_next = _edge(transport)
+    enforcing = enforces_deadline(transport)
     index = len(policies)
     while index > 0:
         start = index - 1
-        if isinstance(policies[start], SansIOPolicy):
+        if isinstance(policies[start], SansIOPolicy):  # synchronous hooks: nothing awaited, nothing to keep
             while start > 0 and isinstance(policies[start - 1], SansIOPolicy):
                 start -= 1
             group = [p for p in policies[start:index] if isinstance(p, SansIOPolicy)]
             call_next = _sansio_layer(group, call_next)
         else:
+            enforcing = enforcing and enforces_deadline(policies[start])
             call_next = _layer(policies[start], call_next)
+        if enforcing:
+            mark_enforcing(call_next)
         index = start
     return call_next
 
@@ -164,4 +170,6 @@ def _edge(transport: httpx.AsyncBaseTransport) -> CallNext:
             response.elapsed = timedelta(seconds=perf_counter() - started)
         return response
 
+    if enforces_deadline(transport):
+        mark_enforcing(edge)
     return edge
