@@ -24,7 +24,9 @@ class HeadersPolicy(SansIOPolicy):
     def __init__(self, headers: Mapping[str, str] | httpx.Headers | None = None) -> None:
         try:
             self._items = tuple(httpx.Headers(headers or {}).items())
-            self._lowered = tuple((key.lower().encode("ascii"), key, value) for key, value in self._items)
+            self._lowered = tuple(
+                (key.lower().encode("ascii"), key.encode("ascii"), value) for key, value in self._items
+            )
         except (TypeError, ValueError) as exc:  # the values are not shown: they may be secrets
             raise ConfigurationError(
                 f"headers must be a mapping of str names to str values, got {type(headers).__name__}"
@@ -40,10 +42,16 @@ class HeadersPolicy(SansIOPolicy):
         headers = request.headers
         for lowered, key, value in self._lowered:
             if not has_header(headers, lowered):
-                headers[key] = value
+                add_header(headers, key, lowered, value)
 
     def __repr__(self) -> str:
         return f"HeadersPolicy(names={[key for key, _ in self._items]!r})"
+
+
+def add_header(headers: httpx.Headers, name: bytes, lower_name: bytes, value: str) -> None:
+    """Append a header the caller knows is absent (`has_header` said so): `headers[name] = value` without
+    httpx's second scan for existing entries. Encoded as httpx encodes a set value."""
+    headers._list.append((name, lower_name, value.encode(headers._encoding or "utf-8")))
 
 
 def has_header(headers: httpx.Headers, lower_name: bytes) -> bool:

@@ -9,7 +9,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._base import SansIOPolicy
 from ._context import CONTEXT_KEY, CallContext
-from ._headers import has_header
+from ._headers import add_header, has_header
 
 __all__ = ["RequestIdPolicy"]
 
@@ -25,13 +25,14 @@ class RequestIdPolicy(SansIOPolicy):
         ConfigurationError: an empty header name.
     """
 
-    __slots__ = ("_key", "header_name")
+    __slots__ = ("_key", "_name", "header_name")
 
     def __init__(self, header_name: str = "x-ms-client-request-id") -> None:
         if not header_name or not isinstance(header_name, str) or not header_name.isascii():
             raise ConfigurationError("RequestIdPolicy header_name must be a non-empty ASCII string")
         self.header_name = header_name
         self._key = header_name.lower().encode("ascii")  # as httpx keeps it, for has_header()
+        self._name = header_name.encode("ascii")
 
     def on_request(self, request: httpx.Request, /) -> None:
         """Put the call's id on the request, choosing it on the first attempt."""
@@ -41,11 +42,13 @@ class RequestIdPolicy(SansIOPolicy):
         given = headers.get(name) if has_header(headers, self._key) else None
         if not isinstance(ctx, CallContext):
             if given is None:
-                headers[name] = new_request_id()
+                add_header(headers, self._name, self._key, new_request_id())
             return
         if ctx.request_id is None:
             ctx.request_id = given if given is not None else new_request_id()
-        if given != ctx.request_id:
+        if given is None:
+            add_header(headers, self._name, self._key, ctx.request_id)
+        elif given != ctx.request_id:
             headers[name] = ctx.request_id
 
     def __repr__(self) -> str:

@@ -10,7 +10,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from .._version import __version__
 from ._base import SansIOPolicy
-from ._headers import has_header
+from ._headers import add_header, has_header
 
 __all__ = ["UserAgentPolicy"]
 
@@ -54,7 +54,7 @@ class UserAgentPolicy(SansIOPolicy):
         """Set the User-Agent unless the request has one."""
         headers = request.headers
         if not has_header(headers, b"user-agent"):
-            headers["User-Agent"] = self.user_agent
+            add_header(headers, b"User-Agent", b"user-agent", self.user_agent)
 
     def __repr__(self) -> str:
         return f"UserAgentPolicy({self.user_agent!r})"
