@@ -136,6 +136,31 @@ def _table(results: Samples) -> str:
     return _harness.markdown([*header, "client CPU µs/request"], rows)
 
 
+# The issue's targets: (candidate, concurrency, reference, at least this ratio of the reference's requests/s).
+TARGETS = (
+    ("pipework (aiohttp transport)", 1, "raw aiohttp", 0.8),
+    ("pipework (aiohttp transport)", 64, "raw aiohttp", 0.8),
+    ("pipework (aiohttp transport)", 64, "azure-core pipeline (aiohttp)", 4.0),
+    ("pipework (httpx transport)", 1, "raw httpx", 0.95),
+    ("pipework (httpx transport)", 64, "raw httpx", 0.95),
+)
+
+
+def _verdicts(results: Samples) -> list[str]:
+    lines = []
+    for name, concurrency, reference, target in TARGETS:
+        by_name = {key: [rate for rate, _ in samples] for key, samples in results[concurrency].items()}
+        if reference not in by_name:  # an optional peer that is not installed
+            continue
+        medians = _harness.medians(by_name)
+        ratio = medians[name] / medians[reference]
+        met = _harness.verdict(ratio >= target, "MISSED")
+        lines.append(
+            f"{name} at concurrency {concurrency}: {ratio:.2f}x {reference} (target >= {target}x: {met})"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the loopback comparison, print and write the table."""
     args = _harness.parser("loopback", __doc__, rounds=5, requests=2000).parse_args(
@@ -148,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         "Loopback throughput",
         _table(results),
         f"{args.requests} GETs per run, {args.rounds} interleaved rounds, fixed-response server in a separate process",
+        _verdicts(results),
     )
 
 
