@@ -154,10 +154,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         Raises:
             httpx.TransportError: the failure's httpx meaning (see the module docstring).
             httpx.LocalProtocolError: a method or header that would corrupt the request; nothing is sent.
+            DeadlineExceededError: the call's deadline passed (this transport keeps it: see pipeline/_deadline).
         """
         session = self._session or self._open()
         ctx = request.extensions.get(CONTEXT_KEY)
-        whole = remaining = None
+        whole = (
+            False  # without a call context (under a plain httpx client) the body is streamed, as httpx does
+        )
+        remaining: float | None = None
         if isinstance(ctx, CallContext):
             whole = not ctx.stream  # the body is wanted whole: read it in one go
             if ctx.deadline is not None:
@@ -175,16 +179,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         ):
             head = encode_head(request, target.path)
         if head is None or content is None or target.origin is None:
-            return await self._through_session(
-                session, request, target.yarl_url, content, bool(whole), remaining
-            )
+            return await self._through_session(session, request, target.yarl_url, content, whole, remaining)
         connector = session.connector
         assert connector is not None  # (the session owns the one built in _open)
         timeout = self._timeout(request, remaining)
         data = head + content if content else head
-        return await exchange(
-            connector, target.origin, request, data, timeout, bool(whole), self._loop, remaining
-        )
+        return await exchange(connector, target.origin, request, data, timeout, whole, self._loop, remaining)
 
     async def _through_session(
         self,
