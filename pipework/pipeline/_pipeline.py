@@ -93,6 +93,8 @@ def _fold(transport: httpx.AsyncBaseTransport, policies: Sequence[Policy]) -> Ca
     # Each call_next is marked when everything below it keeps the call's deadline (see _deadline).
     call_next = _edge(transport)
     enforcing = enforces_deadline(transport)
+    if enforcing:
+        mark_enforcing(call_next)
     index = len(policies)
     while index > 0:
         start = index - 1
@@ -170,6 +172,4 @@ def _edge(transport: httpx.AsyncBaseTransport) -> CallNext:
             response.elapsed = timedelta(seconds=perf_counter() - started)
         return response
 
-    if enforces_deadline(transport):
-        mark_enforcing(edge)
     return edge

@@ -24,7 +24,7 @@ from ..._exceptions import DeadlineExceededError
 from ..._redact import redact_url
 from .._base import CallNext
 from .._context import AttemptRecord, CallContext, Outcome
-from .._deadline import enforces_deadline
+from .._deadline import enforces_deadline, passed
 from ._config import RetryConfig
 from ._decisions import classify_error, classify_response, may_retry, plan_retry
 
@@ -100,18 +100,14 @@ class Call:
         except Exception as exc:
             if isinstance(exc, httpx.TimeoutException) and self.clock.now() >= ctx.deadline - 0.001:
                 self._record("fatal", None, type(exc).__name__, started)
-                raise DeadlineExceededError(
-                    f"the call's deadline passed during attempt {ctx.attempt}", request=request
-                ) from exc
+                raise passed(request) from exc
             self._record(classify_error(exc), None, type(exc).__name__, started)
             raise
         if response is None or late:
             if response is not None:  # finished in the same instant the deadline passed: still too late
                 await response.aclose()
             self._record("fatal", None, "DeadlineExceededError", started)
-            raise DeadlineExceededError(
-                f"the call's deadline passed during attempt {ctx.attempt}", request=request
-            )
+            raise passed(request)
         self._record(classify_response(response, self.config), response.status_code, None, started)
         return response
 
