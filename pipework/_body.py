@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import IO, Any
 
 import anyio.to_thread
 import httpx
 
-__all__ = ["FileStream", "bodiless_request", "is_replayable", "request_content"]
+__all__ = ["FileStream", "bodiless_request", "declare_length", "is_replayable", "request_content"]
 
 CHUNK = 64 * 1024
 
@@ -55,18 +56,37 @@ def bodiless_request(method: str, url: httpx.URL, headers: Any, extensions: dict
 class FileStream(httpx.AsyncByteStream):
     """An upload from a seekable binary file: every iteration starts from the file's position at creation.
 
-    So a retried or redirected request sends the whole body again, never the empty remainder. Reads run
-    in a worker thread, so a slow disk never blocks the event loop.
+    So a retried or redirected request sends the whole body again, never the empty remainder. `length` is
+    what lay between that position and the file's end when the request was built (None if the file cannot
+    tell): the request says so in Content-Length rather than going chunked (object stores refuse chunked
+    uploads), and no more than `length` bytes are ever sent. Reads run in a worker thread, so a slow disk
+    never blocks the event loop.
     """
 
     def __init__(self, file: IO[bytes]) -> None:
         self.file = file
         self.start = file.tell()
+        self.length = _remaining(file, self.start)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         self.file.seek(self.start)
-        while chunk := await anyio.to_thread.run_sync(self.file.read, CHUNK):
+        left = self.length
+        while left is None or left > 0:
+            chunk = await anyio.to_thread.run_sync(self.file.read, CHUNK if left is None else min(CHUNK, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
             yield chunk
+
+
+def _remaining(file: IO[bytes], start: int) -> int | None:
+    try:
+        end = file.seek(0, os.SEEK_END)
+        file.seek(start)
+    except (OSError, ValueError):
+        return None
+    return max(0, end - start) if isinstance(end, int) else None
 
 
 def request_content(content: Any) -> Any:
@@ -78,6 +98,20 @@ def request_content(content: Any) -> Any:
             return content  # a pipe or socket pretending to be a file: one-shot
         return FileStream(content)
     return content
+
+
+def declare_length(request: httpx.Request, content: Any, given: Any) -> None:
+    """Give a file upload of known length a Content-Length instead of the chunked encoding httpx chose.
+
+    Only when the caller set neither header (`given`: the headers passed to build the request).
+    """
+    if not isinstance(content, FileStream) or content.length is None:
+        return
+    if given is not None and "Transfer-Encoding" in httpx.Headers(given):
+        return
+    if request.headers.get("Transfer-Encoding") == "chunked":
+        del request.headers["Transfer-Encoding"]
+        request.headers["Content-Length"] = str(content.length)
 
 
 def is_replayable(request: httpx.Request) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from ._body import bodiless_request, request_content
+from ._body import bodiless_request, declare_length, request_content
 from ._chain import base_url_of, default_policies, place_around_retry
 from ._exceptions import ConfigurationError
 from ._redact import redact_url
@@ -186,17 +186,19 @@ class AsyncPipelineClient(Verbs[Coroutine[Any, Any, httpx.Response]]):
         if content is None and data is None and files is None and json is None and params is None:
             return bodiless_request(method, self._merge_url(url), headers, extensions)  # the common GET
         merged = self._merge_url(url)
+        body = request_content(content) if content is not None else None
         request = httpx.Request(
             method,
             merged,
             params=params,
             headers=headers,
-            content=request_content(content) if content is not None else None,
+            content=body,
             data=data,
             files=files,
             json=json,
             extensions=extensions,
         )
+        declare_length(request, body, headers)
         if params is None:
             request.url = merged  # the cached object (equal to httpx's copy): transports cache by identity
         return request

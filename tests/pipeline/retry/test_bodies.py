@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -54,6 +55,63 @@ async def test_seekable_file_is_resent_from_its_start(
             response = await client.put(path, content=body)
     assert response.status_code == 200
     assert app.bodies[path.strip("/")] == [data] * 3
+
+
+@pytest.mark.parametrize("kind", ["disk", "memory"])
+async def test_file_upload_declares_its_length(
+    server: Server,
+    clock: VirtualClock,
+    tmp_path: Path,
+    make_transport: Callable[..., httpx.AsyncBaseTransport],
+    kind: str,
+) -> None:
+    """A file body goes out with Content-Length (what lay past its position), never chunked, on every attempt.
+
+    Object stores (S3, Azure Blob) refuse chunked uploads; both transports must frame the file the same way.
+    """
+    url, app = server
+    path = app.script(503, 200)
+    data = bytes(range(256)) * 600  # 150 KiB: more than one read chunk
+    (tmp_path / "upload.bin").write_bytes(b"HEAD" + data)
+    async with AsyncPipelineClient(url, transport=make_transport()) as client:
+        with (tmp_path / "upload.bin").open("rb") if kind == "disk" else io.BytesIO(b"HEAD" + data) as body:
+            body.seek(4)
+            response = await client.put(path, content=body)
+    assert response.status_code == 200
+    assert app.bodies[path.strip("/")] == [data] * 2
+    for seen in app.headers[path.strip("/")]:
+        assert seen.get("content-length") == str(len(data))
+        assert "transfer-encoding" not in seen
+
+
+async def test_file_upload_sends_the_length_it_declared(server: Server, clock: VirtualClock, tmp_path: Path) -> None:
+    """A file that grows after the request was built sends what it declared, not a body longer than its header."""
+    url, app = server
+    path = app.script(200)
+    file = tmp_path / "growing.log"
+    file.write_bytes(b"x" * 1000)
+    async with AsyncPipelineClient(url) as client:
+        with file.open("rb") as body:
+            request = client.build_request("PUT", path, content=body)
+            with file.open("ab") as writer:
+                writer.write(b"y" * 500)
+            response = await client.send(request)
+    assert response.status_code == 200
+    assert app.bodies[path.strip("/")] == [b"x" * 1000]
+    assert app.headers[path.strip("/")][0]["content-length"] == "1000"
+
+
+async def test_chunked_file_upload_when_asked(server: Server, clock: VirtualClock) -> None:
+    """A caller's own Transfer-Encoding: chunked is kept: the file is sent chunked, whole."""
+    url, app = server
+    path = app.script(200)
+    async with AsyncPipelineClient(url) as client:
+        response = await client.put(path, content=io.BytesIO(b"abc" * 100), headers={"Transfer-Encoding": "chunked"})
+    assert response.status_code == 200
+    [seen] = app.headers[path.strip("/")]
+    assert seen["transfer-encoding"] == "chunked"
+    assert "content-length" not in seen
+    assert app.bodies[path.strip("/")] == [b"abc" * 100]
 
 
 async def test_async_iterator_body_is_not_retried(
