@@ -21,6 +21,35 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20,
 """httpx's own defaults: 100 connections per transport, 20 kept alive for 5 s."""
 
 
+class _HTTPTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport, except that no error leaves it with an empty message.
+
+    On trio, httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) or a reset as
+    `ConnectError('')` / `ReadError('')`: the reason sits three causes down. Such an error is given its
+    first cause's text, "SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] ...", type unchanged.
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.TransportError as exc:
+            if not str(exc):
+                exc.args = (_reason(exc),)
+            raise
+
+
+def _reason(exc: BaseException) -> str:
+    """The first non-empty text down the cause chain, after its type's name; else the innermost type's name."""
+    cause = exc.__cause__ or exc.__context__
+    innermost = type(exc).__name__
+    while cause is not None:
+        innermost = type(cause).__name__
+        if str(cause):
+            return f"{innermost}: {cause}"
+        cause = cause.__cause__ or cause.__context__
+    return innermost
+
+
 def create_transport(
     *,
     limits: httpx.Limits = DEFAULT_LIMITS,
@@ -51,7 +80,7 @@ def create_transport(
         context = httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
 
         def build(via: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
-            return httpx.AsyncHTTPTransport(
+            return _HTTPTransport(
                 verify=context, http2=http2, limits=limits, proxy=via, local_address=local_address
             )
 
@@ -60,7 +89,7 @@ def create_transport(
             return router
         return build(None)
     try:
-        return httpx.AsyncHTTPTransport(
+        return _HTTPTransport(
             verify=verify,
             cert=cert,
             http2=http2,
