@@ -24,9 +24,9 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20,
 class _HTTPTransport(httpx.AsyncHTTPTransport):
     """httpx's transport, except that no error leaves it with an empty message.
 
-    On trio, httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) or a reset as
-    `ConnectError('')` / `ReadError('')`: the reason sits three causes down. Such an error is given its
-    first cause's text, "SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] ...", type unchanged.
+    On trio, httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) as `ConnectError('')`:
+    the reason sits three causes down. An error without text is given its first cause's,
+    "SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] ...", its type unchanged.
     """
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
