@@ -4,7 +4,9 @@ A fixed-response server runs in a separate process. Each candidate sends the sam
 64, in interleaved rounds (the order rotates); every body is read and checked. Prints requests/s medians
 (min-max), ratios against raw httpx and raw aiohttp, and the client process's CPU µs per request; writes the
 table to benchmarks/results-loopback.md (gitignored).
-Candidates that need an optional package (azure-core) are skipped when it is absent.
+Peers (benchmarks/_peers.py) join when their package is installed (`pip install 'pipework[bench]'`):
+azure-core's and corehttp's default pipelines on their aiohttp transports, and httpx-retries' RetryTransport
+under an `httpx.AsyncClient`.
 
     python -m benchmarks loopback            # PIPEWORK_BENCH_REQUESTS / PIPEWORK_BENCH_ROUNDS to change the size
     python -m benchmarks.bench_loopback [--rounds 5] [--requests 2000]
@@ -20,7 +22,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from benchmarks import _harness
+from benchmarks import _harness, _peers
 from benchmarks._fastserver import BODY, FastServer
 from pipework import AsyncPipelineClient
 from pipework.transports import AiohttpTransport
@@ -61,22 +63,18 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
         "pipework (httpx transport)": get_pw_httpx,
         "pipework (aiohttp transport)": get_pw_aiohttp,
     }
-    try:
-        from azure.core import AsyncPipelineClient as AzureClient
-        from azure.core.pipeline.transport import AioHttpTransport
-        from azure.core.rest import HttpRequest
-    except ImportError:
-        pass
-    else:
-        azure = AzureClient(url, transport=AioHttpTransport())
-        await azure.__aenter__()
-        closers.append(azure.close)
-
-        async def get_azure() -> bytes:
-            response = await azure.send_request(HttpRequest("GET", url + "/"))
-            return await response.read()
-
-        candidates["azure-core pipeline (aiohttp)"] = get_azure
+    peers = {
+        "azure-core pipeline (aiohttp)": lambda: _peers.azure_loopback(url),
+        "corehttp pipeline (aiohttp)": lambda: _peers.corehttp_loopback(url),
+        "httpx-retries (httpx)": lambda: _peers.httpx_retries(
+            httpx.AsyncHTTPTransport(limits=LIMITS), url + "/", LIMITS
+        ),
+    }
+    for name, build in peers.items():
+        made = build()
+        if made is not None:  # installed
+            candidates[name], close = made
+            closers.append(close)
     return candidates, closers
 
 

@@ -12,6 +12,11 @@ Contenders, each sending GETs with a read and checked body through one shared `h
   custom hooks). The mock handler checks, on every request, the header each of those policies adds, and
   each response's attempt history (the retry policy's record).
 
+On asyncio, the peers join when installed (`pip install 'pipework[bench]'`; see benchmarks/_peers.py), every
+body read and checked: `httpx-retries` (its RetryTransport over the mock), `corehttp default` (its default
+pipeline on its httpx transport over the mock) and `azure-core default` (its default pipeline over an adapter
+to the mock, built as corehttp's httpx transport is).
+
 Rounds are interleaved (the order rotates each round) and the medians compared, so a slow moment of the
 machine hits every contender alike. Targets: default chain <= 1.15x httpx, empty Pipeline <= 1.05x, each
 no-op policy <= 2 µs. Writes the table to benchmarks/results-overhead.md.
@@ -23,9 +28,10 @@ no-op policy <= 2 µs. Writes the table to benchmarks/results-overhead.md.
 from __future__ import annotations
 
 import httpx
+import sniffio
 
 import pipework
-from benchmarks import _harness
+from benchmarks import _harness, _peers
 
 TARGETS = {"httpx+Pipeline()": 1.05, "pipework default": 1.15}
 NOOP_TARGET_US = 2.0
@@ -74,17 +80,44 @@ async def run(rounds: int, requests: int) -> _harness.Results:
         f"pipework {NOOPS} no-op": _harness.getter(noops),
         "pipework default": send_default,
     }
+    closers = [closable.aclose for closable in (raw, bare, client, empty, noops)]
+    if sniffio.current_async_library() == "asyncio":  # the peers are asyncio's
+        _add_peers(contenders, closers, mock)
     try:
         results = await _harness.interleaved(contenders, rounds, requests)
     finally:
-        for closable in (raw, bare, client, empty, noops):
-            await closable.aclose()
+        for close in closers:
+            await close()
     seen = inspector.with_pipework_headers - _harness.warmup(requests)
     if seen != rounds * requests:
         raise AssertionError(
             f"only {seen} of {rounds * requests} default-chain requests carried every header"
         )
     return results
+
+
+PEERS = {
+    "httpx-retries": _peers.httpx_retries,
+    "corehttp default": _peers.corehttp_in_process,
+    "azure-core default": _peers.azure_in_process,
+}
+
+
+def _add_peers(
+    contenders: dict[str, _harness.Send], closers: list[_peers.Close], mock: httpx.MockTransport
+) -> None:
+    for name, build in PEERS.items():
+        made = build(mock, _harness.URL)
+        if made is None:  # not installed
+            continue
+        get, close = made
+
+        async def send(get: _peers.Get = get, name: str = name) -> None:
+            if await get() != _harness.BODY:
+                raise AssertionError(f"{name}: wrong body")
+
+        contenders[name] = send
+        closers.append(close)
 
 
 def report(measured: _harness.Run) -> bool:
@@ -105,6 +138,11 @@ def report(measured: _harness.Run) -> bool:
             f"the default chain's policies cost {chain:.1f} µs/request over the client without policies",
             f"one no-op policy (of {NOOPS}) costs {per_noop:.2f} µs/request "
             f"(target <= {NOOP_TARGET_US:g} µs: {_harness.verdict(noop_ok)})",
+            *(
+                f"{name} costs {medians[name] / medians['pipework default']:.1f}x pipework's default chain"
+                for name in PEERS
+                if name in medians
+            ),
         ],
     )
     return all(met.values()) and noop_ok

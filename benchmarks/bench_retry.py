@@ -1,4 +1,4 @@
-"""What one retry costs: the CPU time of one retried attempt beyond the attempt itself, pipework vs azure-core.
+"""What one retry costs: the CPU time of one retried attempt beyond the attempt itself, pipework vs its peers.
 
 Each contender sends GETs to a fake transport, in zero-wait mode (no real sleeping):
 
@@ -7,7 +7,9 @@ Each contender sends GETs to a fake transport, in zero-wait mode (no real sleepi
   not slept);
 - `azure-core` (if installed, `pip install 'pipework[bench]'`): `AsyncPipeline(fake, [AsyncRetryPolicy()])`
   over an `AsyncHttpTransport` that builds a minimal response; its first retry sleeps 0 s (azure-core's own
-  rule), so it never even reaches the transport's sleep.
+  rule), so it never even reaches the transport's sleep;
+- `httpx-retries` (if installed): `httpx.AsyncClient(transport=RetryTransport(fake, retry=Retry(backoff_factor=0)))`
+  over an httpx transport that builds the response; a zero backoff still yields once, as zero-wait does.
 
 For each: `ok` = a call answered 200 at once; `retried` = 503 then 200 (one retry); `attempt` = the fake
 transport alone, one request (for pipework: the Pipeline edge with an empty chain, which reads the body).
@@ -131,11 +133,47 @@ def _azure_contenders() -> dict[str, Send]:
     return contenders
 
 
+def _httpx_retries_contenders() -> dict[str, Send]:
+    try:
+        from httpx_retries import Retry, RetryTransport
+    except ImportError:
+        return {}
+
+    class Fake(httpx.AsyncBaseTransport):
+        def __init__(self, first: int) -> None:
+            self.step = _toggling(first)
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(self.step(request), content=b"", headers={"content-type": "text/plain"})
+
+    contenders: dict[str, Send] = {}
+    for name, first in (("ok", 200), ("retried", 503)):
+        client = httpx.AsyncClient(
+            transport=RetryTransport(transport=Fake(first), retry=Retry(backoff_factor=0))
+        )
+
+        async def send(client: httpx.AsyncClient = client) -> None:
+            response = await client.get(URL)
+            if response.status_code != 200:
+                raise AssertionError(response.status_code)
+
+        contenders[f"httpx-retries {name}"] = send
+    fake = Fake(200)
+    request = httpx.Request("GET", URL)
+
+    async def attempt() -> None:
+        await (await fake.handle_async_request(request)).aread()
+
+    contenders["httpx-retries attempt"] = attempt
+    return contenders
+
+
 async def run(rounds: int, requests: int) -> dict[str, float]:
     """Interleaved rounds; the median µs per call of each contender."""
     ours = _pipework_contenders()
     sends: dict[str, Send] = {name: send for name, (send, _) in ours.items()}
     sends.update(_azure_contenders())
+    sends.update(_httpx_retries_contenders())
     with zero_wait() as clock:
 
         def forget(
@@ -154,7 +192,7 @@ def report(medians: dict[str, float]) -> None:
     """Print the per-call medians and the cost of one retry, side by side."""
     costs = {}
     lines = []
-    for lib in ("pipework", "azure-core"):
+    for lib in ("pipework", "azure-core", "httpx-retries"):
         if f"{lib} retried" in medians:
             extra = medians[f"{lib} retried"] - medians[f"{lib} ok"]
             costs[lib] = extra - medians[f"{lib} attempt"]
@@ -171,12 +209,11 @@ def report(medians: dict[str, float]) -> None:
         f"(target <= {RETRY_TARGET:g}x: {verdict})"
     )
     rows.append(["pipework: retried attempt / first attempt", f"{ratio:.2f}x (target <= {RETRY_TARGET:g}x)"])
-    if len(costs) == 2:
-        lines.append(
-            f"ratio pipework / azure-core (retry machinery): {costs['pipework'] / costs['azure-core']:.2f}x"
-        )
-    else:
-        lines.append("azure-core not installed (pip install 'pipework[bench]'): no side-by-side figure")
+    for peer in ("azure-core", "httpx-retries"):
+        if peer in costs:
+            lines.append(f"ratio pipework / {peer} (retry machinery): {costs['pipework'] / costs[peer]:.2f}x")
+        else:
+            lines.append(f"{peer} not installed (pip install 'pipework[bench]'): no side-by-side figure")
     _harness.publish(
         "retry",
         "The retry path (503 then 200, zero-wait, fake transport)",
