@@ -23,13 +23,22 @@ import anyio
 import httpx
 import sniffio
 import yarl
-from aiohttp.client_reqrep import ClientRequest
+from aiohttp.client_reqrep import ClientRequest, ClientResponse
+from aiohttp.connector import Connection
 
 from .. import _time
 from .._exceptions import ConfigurationError
 from ..pipeline._context import CONTEXT_KEY, CallContext
 from ..pipeline._deadline import passed
-from ._aiohttp_wire import FAILURES, Body, encode_head, exchange, mapped, response_of
+from ._aiohttp_wire import (
+    FAILURES,
+    Body,
+    encode_head,
+    exchange,
+    mapped,
+    refuse_transfer_coding,
+    response_of,
+)
 from ._factory import DEFAULT_LIMITS
 
 __all__ = ["AiohttpTransport"]
@@ -99,6 +108,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             auto_decompress=False,
             trust_env=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            request_class=_Request,
         )
         self._origins.clear()  # built on the loop of the session closed before (if any)
         self._targets.clear()
@@ -212,6 +222,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     timeout=self._timeout(request, remaining),
                     proxy=self._proxy,
                 )
+                try:
+                    refuse_transfer_coding(response.headers, request)
+                except httpx.RemoteProtocolError:
+                    response.close()
+                    raise
                 body = await response.read() if whole else None
         except FAILURES as exc:
             raise mapped(exc, request) from exc
@@ -234,6 +249,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(max_connections={self._limits.max_connections})"
+
+
+class _Request(ClientRequest):
+    """ClientSession's request, honouring a caller's `Connection: close`: aiohttp's pool looks only at the
+    response, so it would keep the connection (and the next request would meet the server's close)."""
+
+    async def send(self, conn: Connection) -> ClientResponse:
+        value = self.headers.get("Connection")
+        closing = value is not None and "close" in [token.strip() for token in value.lower().split(",")]
+        if closing and conn.protocol is not None:
+            conn.protocol.force_close()
+        return await super().send(conn)
 
 
 async def _body(stream: Any) -> AsyncIterator[bytes]:

@@ -25,7 +25,16 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ..pipeline._deadline import passed
 
-__all__ = ["CHUNK", "FAILURES", "Body", "encode_head", "exchange", "mapped", "response_of"]
+__all__ = [
+    "CHUNK",
+    "FAILURES",
+    "Body",
+    "encode_head",
+    "exchange",
+    "mapped",
+    "refuse_transfer_coding",
+    "response_of",
+]
 
 CHUNK = 64 * 1024
 
@@ -53,6 +62,7 @@ FAILURES = (aiohttp.ClientError, HttpProcessingError, TimeoutError, OSError)
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")  # RFC 9110 token: methods and field names
 _UNSAFE_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # what would split or corrupt the header block
 _VERSIONS = {(1, 1): b"HTTP/1.1", (1, 0): b"HTTP/1.0"}
+_DIVERTED = frozenset((b"transfer-encoding", b"connection"))  # (a set lookup costs what one == does)
 
 
 def mapped(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
@@ -65,9 +75,29 @@ def mapped(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
     return httpx.TransportError(f"{type(exc).__name__}: {exc}", request=request)
 
 
+def _closes(connection: bytes) -> bool:
+    """Whether a request's Connection header value asks to close: the connection must not go back to the
+    pool (aiohttp's pool looks only at the response; httpcore honours the request's header too)."""
+    return b"close" in [token.strip() for token in connection.lower().split(b",")]
+
+
+def refuse_transfer_coding(headers: Any, request: httpx.Request) -> None:
+    """Refuse a response Transfer-Encoding other than `chunked`, as httpcore (h11) does: aiohttp's parser
+    decodes only `chunked`, so the body of any other (the client never asked for one) would be handed over
+    still coded.
+
+    Raises:
+        httpx.RemoteProtocolError: a transfer coding other than `chunked`.
+    """
+    codings = ",".join(headers.getall("Transfer-Encoding", ()))
+    if codings and [part.strip().lower() for part in codings.split(",")] != ["chunked"]:
+        raise httpx.RemoteProtocolError("Only Transfer-Encoding: chunked is supported", request=request)
+
+
 def encode_head(request: httpx.Request, target: bytes) -> bytes | None:
     """The request line and header block, or None when the request must take the ClientSession path
-    (it carries a Transfer-Encoding header: framing a body is then aiohttp's job).
+    (it carries a Transfer-Encoding header: framing a body is then aiohttp's job; or `Connection: close`,
+    honoured there: such a request pays for a new connection anyway).
 
     Raises:
         httpx.LocalProtocolError: a method, header name or value that would corrupt the request (a header
@@ -78,7 +108,7 @@ def encode_head(request: httpx.Request, target: bytes) -> bytes | None:
         raise httpx.LocalProtocolError(f"invalid HTTP method {request.method!r}", request=request)
     lines = [method, b" ", target, b" HTTP/1.1\r\n"]
     for name, lower, value in request.headers._list:
-        if lower == b"transfer-encoding":
+        if lower in _DIVERTED and (lower == b"transfer-encoding" or _closes(value)):
             return None
         if _TOKEN.fullmatch(name) is None or _UNSAFE_VALUE.search(value) is not None:
             shown = name.decode("latin-1")[:64]
@@ -195,13 +225,18 @@ async def exchange(
         if remaining is not None:
             expiry = _Expiry(loop, remaining, protocol)
         protocol.set_response_params(
-            skip_payload=request.method == "HEAD", auto_decompress=False, read_timeout=timeout.sock_read
+            skip_payload=request.method == "HEAD",
+            read_until_eof=True,  # a body with no length ends when the server closes (as in ClientSession)
+            auto_decompress=False,
+            read_timeout=timeout.sock_read,
         )
         protocol.transport.write(data)
         protocol.start_timeout()  # sock_read counts from the end of the request, as in ClientSession
         message, payload = await protocol.read()
         while 100 <= message.code < 200 and message.code != 101:  # interim responses: wait for the final one
             message, payload = await protocol.read()
+        if message.chunked or message.should_close:  # (the only framings a Transfer-Encoding can give)
+            refuse_transfer_coding(message.headers, request)
         body = None
         if whole:
             if expiry is not None:
