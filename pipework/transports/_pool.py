@@ -14,7 +14,10 @@ waits) and changes only when the expensive checks run:
 - a connection is checked for expiry (keep-alive timeout, or the server having closed it) when it is about to
   be handed out, and every pooled connection once per `SWEEP_SECONDS`, instead of all of them on every step;
 - idle connections beyond `max_keepalive_connections` are closed as soon as they go idle, counted in one
-  pass (httpcore's count compares all connections, busy ones too, with the limit).
+  pass (httpcore's count compares all connections, busy ones too, with the limit);
+- on an HTTP/1.1 pool, a connection already handed to a request whose task has not started yet is not handed
+  to a second one. httpcore hands the first idle connection to every queued request at once; all but one then
+  fail with ConnectionNotAvailable and go round again (at concurrency 64, ~12 rounds per request).
 
 It only replaces `_assign_requests_to_connections`, private to httpcore; `adopt()` installs it on a pool of
 exactly the 1.0 class and leaves anything else (a proxy pool, another httpcore) as it is.
@@ -49,14 +52,21 @@ class Pool(httpcore.AsyncConnectionPool):
             self._next_sweep = now + SWEEP_SECONDS
         if sweep or len(connections) > self._max_keepalive_connections:
             self._tidy(connections, closing, sweep)
+        queued: list[Any] = []
+        taken: set[Any] = set()  # connections already handed to a request (whose task may not have run yet)
         for pool_request in self._requests:
-            if not pool_request.is_queued():
-                continue
+            if pool_request.is_queued():
+                queued.append(pool_request)
+            else:
+                taken.add(pool_request.connection)
+        if self._http2:
+            taken.clear()  # an HTTP/2 connection takes many requests at once
+        for pool_request in queued:
             origin = pool_request.request.url.origin
-            connection = self._available(connections, origin, closing)
+            connection = self._available(connections, origin, closing, taken)
             if connection is None:
                 if len(connections) >= self._max_connections:
-                    victim = next((c for c in connections if c.is_idle()), None)
+                    victim = next((c for c in connections if c.is_idle() and c not in taken), None)
                     if victim is None:
                         continue  # every connection is busy: the request waits for one
                     connections.remove(victim)
@@ -64,6 +74,7 @@ class Pool(httpcore.AsyncConnectionPool):
                 connection = self.create_connection(origin)
                 connections.append(connection)
             pool_request.assign_to_connection(connection)
+            taken.add(connection)
         return closing
 
     def _tidy(self, connections: list[Any], closing: list[Any], sweep: bool) -> None:
@@ -85,7 +96,9 @@ class Pool(httpcore.AsyncConnectionPool):
         connections[:] = kept
 
     @staticmethod
-    def _available(connections: list[Any], origin: httpcore.Origin, closing: list[Any]) -> Any:
+    def _available(
+        connections: list[Any], origin: httpcore.Origin, closing: list[Any], taken: set[Any]
+    ) -> Any:
         """The first connection able to take a request to `origin` now, checked for expiry; None if none is.
 
         Closed and expired connections met on the way leave the pool (the expired ones to be closed).
@@ -95,7 +108,11 @@ class Pool(httpcore.AsyncConnectionPool):
         for connection in connections:
             if connection.is_closed():
                 gone.append(connection)
-            elif connection.can_handle_request(origin) and connection.is_available():
+            elif (
+                connection.can_handle_request(origin)
+                and connection.is_available()
+                and connection not in taken
+            ):
                 if connection.has_expired():
                     gone.append(connection)
                     closing.append(connection)
