@@ -35,7 +35,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     seen.append((scope["scheme"], scope["client"][1], probe.decode() if probe else None))
     body = await read_body(receive)
     content = f"{scope['scheme']}:{len(body)}".encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(content))]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(content))]}
+    )
     await send({"type": "http.response.body", "body": content})
 
 
@@ -88,7 +90,9 @@ async def test_verified_exchanges_reuse_one_connection(
     assert seen[0][1] == seen[1][1]  # one client port: the TLS connection went back to the pool
 
 
-async def test_large_upload_over_tls(https_url: str, make_transport: MakeTransport, trusting: ssl.SSLContext) -> None:
+async def test_large_upload_over_tls(
+    https_url: str, make_transport: MakeTransport, trusting: ssl.SSLContext
+) -> None:
     """A body past the direct path's limit (aiohttp: through ClientSession) arrives whole over TLS."""
     async with AsyncPipelineClient(https_url, transport=make_transport(verify=trusting)) as client:
         response = await client.put("/", content=b"u" * (3 * 1024 * 1024))
