@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -17,6 +19,7 @@ __all__ = [
     "redact_body",
     "redact_headers",
     "redact_url",
+    "scrub_protocol_error",
 ]
 
 REDACTED = "REDACTED"
@@ -155,3 +158,62 @@ def _redact_value(value: object) -> object:
     if isinstance(value, list):
         return [_redact_value(item) for item in value]
     return value
+
+
+# A bytes or str literal as repr() writes it, possibly inside bytearray(...): how HTTP parsers (h11, aiohttp's)
+# quote the header line, value or status line they refused.
+_LITERAL = re.compile(r"""(?:bytearray\()?b?(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")\)?""")
+_FIELD = re.compile(r"[-!#$%&*+.^_`|~0-9A-Za-z]+")
+_CARET = re.compile(r"\n\s*\^\s*(?=\n|$)")  # aiohttp's pointer line under the quoted input
+
+
+def _unquote(literal: str) -> bytes | None:
+    text = literal[len("bytearray(") : -1] if literal.startswith("bytearray(") else literal
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return (
+        value.encode("latin-1", "replace")
+        if isinstance(value, str)
+        else value
+        if isinstance(value, bytes)
+        else None
+    )
+
+
+def _hidden(literal: str, headers: Sequence[tuple[bytes, bytes]]) -> str:
+    """What replaces a quoted input: its header name when one can be told, never its value."""
+    raw = _unquote(literal)
+    if raw is None:
+        return REDACTED
+    name, colon, _ = raw.partition(b":")
+    if colon and _FIELD.fullmatch(name.decode("latin-1").strip()):
+        return f"'{name.decode('latin-1').strip()}: {REDACTED}'"  # a header line: the name stays
+    for header, value in headers:
+        if value == raw:
+            return f"'{header.decode('latin-1')}: {REDACTED}'"  # a value the request carried
+    return f"{REDACTED} ({len(raw)} bytes)"
+
+
+def scrub_protocol_error(exc: BaseException, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """Hide the input an HTTP parser quotes in its error (a header line or value may carry a token or cookie).
+
+    Rewrites, in place, the message of `exc` and of every exception it was raised from: each quoted literal
+    becomes REDACTED (with the header's name when the literal is a header line, or a value of `headers`, the
+    request's raw headers); aiohttp's caret lines go too. Nothing else of the message changes.
+    """
+
+    def scrubbed(text: str) -> str:
+        return _CARET.sub("", _LITERAL.sub(lambda match: _hidden(match.group(0), headers), text))
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.args and isinstance(current.args[0], str) and _LITERAL.search(current.args[0]):
+            current.args = (scrubbed(current.args[0]), *current.args[1:])
+        message = getattr(current, "message", None)  # aiohttp's errors format str() from `.message`
+        if isinstance(message, str) and _LITERAL.search(message):
+            current.message = scrubbed(message)  # type: ignore[attr-defined]
+        current = current.__cause__ or current.__context__

@@ -23,6 +23,7 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ClientRequest
 from aiohttp.http_exceptions import HttpProcessingError
 
+from .._redact import scrub_protocol_error
 from ..pipeline._deadline import passed
 
 __all__ = [
@@ -56,6 +57,7 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
     (aiohttp.ClientConnectionError, httpx.ReadError),
 )
+_PARSER_ERRORS = (HttpProcessingError, aiohttp.ClientResponseError, aiohttp.ClientPayloadError)
 FAILURES = (aiohttp.ClientError, HttpProcessingError, TimeoutError, OSError)
 """What aiohttp raises for a failed exchange; `mapped()` turns each into its httpx meaning."""
 
@@ -69,9 +71,11 @@ def mapped(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
     """The httpx exception with the same meaning as an aiohttp failure (see AiohttpTransport's docstring)."""
     if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
         return httpx.ReadTimeout("timed out", request=request)  # aiohttp's own timers, in a few paths
+    if isinstance(exc, _PARSER_ERRORS):  # they quote the header line they refused (a cookie, a token)
+        scrub_protocol_error(exc, request.headers.raw)
     for source, target in _ERRORS:
         if isinstance(exc, source):
-            return target(f"{type(exc).__name__}: {exc}", request=request)
+            return target(f"{type(exc).__name__}: {' '.join(str(exc).split())}", request=request)
     return httpx.TransportError(f"{type(exc).__name__}: {exc}", request=request)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from .._exceptions import ConfigurationError
-from .._redact import redact_url
+from .._redact import redact_url, scrub_protocol_error
 from ._pool import adopt
 from ._proxy import proxy_router_from_environment
 
@@ -23,9 +23,12 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20,
 
 
 class _HTTPTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport, with two differences: a cheaper pool, and no error left with an empty message.
+    """httpx's transport, with three differences: a cheaper pool, no secret quoted in a protocol error, and
+    no error left with an empty message.
 
-    The pool is httpcore's with its per-request bookkeeping done in one pass (`_pool.Pool`). On trio, httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) as `ConnectError('')`:
+    The pool is httpcore's with its per-request bookkeeping done in one pass (`_pool.Pool`). h11 quotes the
+    header line or value it refuses ("Illegal header value b'Bearer ...'"): that text is redacted, the
+    header's name kept (`scrub_protocol_error`), in the error and in those it was raised from. On trio, httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) as `ConnectError('')`:
     the reason sits three causes down. An error without text is given its first cause's,
     "SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] ...", its type unchanged.
     """
@@ -38,6 +41,8 @@ class _HTTPTransport(httpx.AsyncHTTPTransport):
         try:
             return await super().handle_async_request(request)
         except httpx.TransportError as exc:
+            if isinstance(exc, httpx.ProtocolError):  # h11 quotes the header line or value it refused
+                scrub_protocol_error(exc, request.headers.raw)
             if not str(exc):
                 exc.args = (_reason(exc),)
             raise
