@@ -95,12 +95,16 @@ class NoProxy:
 def _split_port(entry: str) -> tuple[str, int | None]:
     if entry.startswith("["):  # [v6] or [v6]:port
         host, _, rest = entry[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+        return host, int(rest[1:]) if rest.startswith(":") and _is_port(rest[1:]) else None
     if entry.count(":") == 1:
         host, _, port = entry.partition(":")
-        if port.isdigit():
+        if _is_port(port):
             return host, int(port)
     return entry, None
+
+
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # str.isdigit() alone takes "²", which int() refuses
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -1,13 +1,14 @@
 """Fuzzing (hypothesis): whatever a server or a user's configuration says, nothing crashes and no wait breaks its caps.
 
 Retry-After and the ms headers, WWW-Authenticate challenges, Location headers, proxy URLs and NO_PROXY lists,
-RetryConfig inputs (dicts, keywords and environment variables).
+RetryConfig inputs (dicts, keywords and environment variables). Derandomized by default (see EXPLORE).
 """
 
 from __future__ import annotations
 
 import email.utils
 import math
+import os
 from typing import Any
 
 import httpx
@@ -30,10 +31,19 @@ from pipework.pipeline.retry import backoff, plan_retry, server_wait
 from pipework.testing import ScriptedTransport, zero_wait
 from pipework.transports._proxy import NoProxy, environment_proxies, proxy_router_from_environment
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ASYNC = settings(
-    max_examples=40,
+# The same examples on every run (a test run, CI included, passes or fails on the code alone);
+# PIPEWORK_FUZZ=explore draws new ones each time, five times as many, to look for new failures.
+EXPLORE = os.environ.get("PIPEWORK_FUZZ") == "explore"
+FAST = settings(
+    max_examples=750 if EXPLORE else 150,
     deadline=None,
+    derandomize=not EXPLORE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+ASYNC = settings(
+    max_examples=200 if EXPLORE else 40,
+    deadline=None,
+    derandomize=not EXPLORE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 

@@ -48,6 +48,8 @@ TABLE = [
     ("a.test, b.test ,,c.test", "http://b.test/", True),
     ("a.test b.test", "http://b.test/", True),
     ("a.test", "http://c.test/", False),
+    ("example.com:²", "http://example.com/", False),  # not a port (str.isdigit() takes "²"): never raises
+    ("[::1]:²", "http://[::1]/", True),
 ]
 
 
