@@ -144,9 +144,10 @@ def server_wait(headers: Mapping[str, str], now: float) -> float | None:
     names = headers.keys()
     for name in _WAIT_HEADERS_MS:
         if name in names:
-            seconds = _number(headers[name])
-            if seconds is not None:
-                return seconds / 1000.0 if seconds > 0 else None
+            milliseconds = _number(headers[name])
+            if milliseconds is not None:
+                seconds = milliseconds / 1000.0  # (5e-324 ms is 0.0 s: zero, so normal backoff)
+                return seconds if seconds > 0 else None
     if "retry-after" not in names:
         return None
     value = headers["retry-after"]

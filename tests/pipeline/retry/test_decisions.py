@@ -191,6 +191,7 @@ def test_backoff(config: RetryConfig, retry_number: int, draw: float, expected: 
         ({"retry-after-ms": "250", "Retry-After": "9"}, 0.25),
         ({"retry-after-ms": "bad", "Retry-After": "9"}, 9.0),
         ({"retry-after-ms": "0", "Retry-After": "9"}, None),
+        ({"retry-after-ms": "5e-324"}, None),  # positive, but 0.0 once in seconds (found by the fuzz test)
     ],
 )
 def test_server_wait(headers: dict[str, str], expected: float | None) -> None:
