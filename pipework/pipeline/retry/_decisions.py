@@ -146,8 +146,8 @@ def server_wait(headers: Mapping[str, str], now: float) -> float | None:
         if name in names:
             milliseconds = _number(headers[name])
             if milliseconds is not None:
-                seconds = milliseconds / 1000.0  # (5e-324 ms is 0.0 s: zero, so normal backoff)
-                return seconds if seconds > 0 else None
+                wait = milliseconds / 1000.0  # (5e-324 ms is 0.0 s: zero, so normal backoff)
+                return wait if wait > 0 else None
     if "retry-after" not in names:
         return None
     value = headers["retry-after"]
