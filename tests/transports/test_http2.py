@@ -39,12 +39,6 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    """The test certificate authority."""
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
 def h2_url(ca: trustme.CA) -> Iterator[str]:
     """hypercorn speaking h2 (and http/1.1) over TLS on a free loopback port."""
     listener = socket.socket()
@@ -74,14 +68,6 @@ def h2_url(ca: trustme.CA) -> Iterator[str]:
         finally:
             control["loop"].call_soon_threadsafe(control["stop"].set)
             thread.join(10)
-
-
-@pytest.fixture
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    """A client context that trusts `ca`."""
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
 
 
 @pytest.fixture(autouse=True)

@@ -41,12 +41,6 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": content})
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    """The test certificate authority."""
-    return trustme.CA()
-
-
 def _serve_with(certificate: trustme.LeafCert) -> Iterator[str]:
     with certificate.private_key_and_cert_chain_pem.tempfile() as pem, serve(app, ssl_certfile=pem) as url:
         yield url
@@ -62,14 +56,6 @@ def https_url(ca: trustme.CA) -> Iterator[str]:
 def misnamed_url(ca: trustme.CA) -> Iterator[str]:
     """A TLS server whose certificate (signed by `ca`) names another host."""
     yield from _serve_with(ca.issue_cert("api.example.test"))
-
-
-@pytest.fixture
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    """A client context that trusts `ca` (and nothing else)."""
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
 
 
 @pytest.fixture(autouse=True)
