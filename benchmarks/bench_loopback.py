@@ -4,6 +4,8 @@ A fixed-response server runs in a separate process. Each candidate sends the sam
 64, in interleaved rounds (the order rotates); every body is read and checked. Prints requests/s medians
 (min-max), ratios against raw httpx and raw aiohttp, and the client process's CPU µs per request; writes the
 table to benchmarks/results-loopback.md (gitignored).
+`raw httpx, pipework's transport` is a plain `httpx.AsyncClient` over `create_transport()` (the default transport,
+with its pool: see pipework/transports/_pool.py) and no chain: the pool's share of the difference, side by side.
 Peers (benchmarks/_peers.py) join when their package is installed (`pip install 'pipework[bench]'`):
 azure-core's and corehttp's default pipelines on their aiohttp transports, and httpx-retries' RetryTransport
 under an `httpx.AsyncClient`.
@@ -25,7 +27,7 @@ import httpx
 from benchmarks import _harness, _peers
 from benchmarks._fastserver import BODY, FastServer
 from pipework import AsyncPipelineClient
-from pipework.transports import AiohttpTransport
+from pipework.transports import AiohttpTransport, create_transport
 
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
@@ -34,11 +36,13 @@ Get = Callable[[], Awaitable[bytes]]
 
 async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Awaitable[Any]]]]:
     raw_httpx = httpx.AsyncClient(base_url=url, limits=LIMITS)
+    pooled_httpx = httpx.AsyncClient(base_url=url, transport=create_transport(limits=LIMITS))
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
     pw_httpx = AsyncPipelineClient(url, limits=LIMITS)
     pw_aiohttp = AsyncPipelineClient(url, transport=AiohttpTransport(limits=LIMITS))
     closers: list[Callable[[], Awaitable[Any]]] = [
         raw_httpx.aclose,
+        pooled_httpx.aclose,
         session.close,
         pw_httpx.aclose,
         pw_aiohttp.aclose,
@@ -51,6 +55,9 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
     async def get_raw_httpx() -> bytes:
         return (await raw_httpx.get("/")).content
 
+    async def get_pooled_httpx() -> bytes:
+        return (await pooled_httpx.get("/")).content
+
     async def get_pw_httpx() -> bytes:
         return (await pw_httpx.get("/")).content
 
@@ -59,6 +66,7 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
 
     candidates: dict[str, Get] = {
         "raw httpx": get_raw_httpx,
+        "raw httpx, pipework's transport": get_pooled_httpx,
         "raw aiohttp": get_raw_aiohttp,
         "pipework (httpx transport)": get_pw_httpx,
         "pipework (aiohttp transport)": get_pw_aiohttp,
