@@ -1,4 +1,7 @@
-"""Streamed download memory: pipework's full default chain against raw httpx, 1 GiB each by default.
+"""Streamed download memory: pipework's full default chain against raw httpx and raw aiohttp, 1 GiB each by default.
+
+Candidates: raw `httpx.AsyncClient`, raw `aiohttp.ClientSession` (`content.iter_chunked(64 KiB)`), pipework's
+`stream()` and `send(stream=True)` on the default transport (asyncio and trio), and `stream()` on AiohttpTransport.
 
 A loopback server (asyncio, in a thread of this process) sends the body in 1 MiB writes with a
 Content-Length. Each candidate runs in its own subprocess: after a 1 MiB warm-up it resets the kernel's
@@ -27,7 +30,7 @@ from pathlib import Path
 from benchmarks import _harness
 
 MIB = 1024 * 1024
-CANDIDATES = ("httpx", "pipework", "pipework-send", "pipework-trio")
+CANDIDATES = ("httpx", "aiohttp", "pipework", "pipework-send", "pipework-trio", "pipework-aiohttp")
 TARGET_MIB = 10.0
 
 
@@ -116,9 +119,33 @@ def child(candidate: str, url: str, total: int) -> None:
                     received += len(chunk)
         return received
 
+    async def with_aiohttp() -> dict[str, float]:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/warmup") as warm:
+                async for _ in warm.content.iter_chunked(64 * 1024):
+                    pass
+            _reset_peak()
+            start_rss = _status("VmRSS")
+            received = 0
+            with _harness.stopwatch() as watch:
+                async with session.get(f"{url}/body") as response:
+                    async for chunk in response.content.iter_chunked(64 * 1024):
+                        received += len(chunk)
+            peak = _status("VmHWM")
+        assert received == total, f"received {received} of {total} bytes"
+        return {"growth_mib": (peak - start_rss) / MIB, "mib_s": total / MIB / watch.wall}
+
     async def main() -> dict[str, float]:
+        if candidate == "aiohttp":
+            return await with_aiohttp()
         if candidate == "httpx":
             client: httpx.AsyncClient | AsyncPipelineClient = httpx.AsyncClient(timeout=60)
+        elif candidate == "pipework-aiohttp":
+            from pipework.transports import AiohttpTransport
+
+            client = AsyncPipelineClient(transport=AiohttpTransport())
         else:
             client = AsyncPipelineClient()
         async with client:
