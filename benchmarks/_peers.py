@@ -10,6 +10,9 @@ package is missing (`pip install 'pipework[bench]'`) is left out, never faked.
   to the same httpx mock (built as corehttp's httpx transport is: azure-core ships none); over loopback on its
   own aiohttp transport.
 
+- `httpx-aiohttp`: its `AiohttpTransport` under pipework's default chain (the alternative to pipework's own
+  aiohttp transport the issue asked to evaluate).
+
 kiota (`microsoft-kiota-http`) is not among them: it sends requests only through a generated client.
 """
 
@@ -133,3 +136,19 @@ def _rest_get(client: Any, request_type: Any, url: str) -> Get:
         return body
 
     return get
+
+
+def pipework_on_httpx_aiohttp(url: str, limits: httpx.Limits) -> tuple[Get, Close] | None:
+    """pipework's default chain over httpx-aiohttp's transport."""
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        return None
+    from pipework import AsyncPipelineClient
+
+    client = AsyncPipelineClient(url, transport=AiohttpTransport(limits=limits))
+
+    async def get() -> bytes:
+        return (await client.get("/")).content
+
+    return get, client.aclose

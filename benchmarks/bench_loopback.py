@@ -7,8 +7,8 @@ table to benchmarks/results-loopback.md (gitignored).
 `raw httpx, pipework's transport` is a plain `httpx.AsyncClient` over `create_transport()` (the default transport,
 with its pool: see pipework/transports/_pool.py) and no chain: the pool's share of the difference, side by side.
 Peers (benchmarks/_peers.py) join when their package is installed (`pip install 'pipework[bench]'`):
-azure-core's and corehttp's default pipelines on their aiohttp transports, and httpx-retries' RetryTransport
-under an `httpx.AsyncClient`.
+azure-core's and corehttp's default pipelines on their aiohttp transports, pipework's chain on httpx-aiohttp's
+transport, and httpx-retries' RetryTransport under an `httpx.AsyncClient`.
 
     python -m benchmarks loopback            # PIPEWORK_BENCH_REQUESTS / PIPEWORK_BENCH_ROUNDS to change the size
     python -m benchmarks.bench_loopback [--rounds 5] [--requests 2000]
@@ -74,6 +74,7 @@ async def _candidates(url: str) -> tuple[dict[str, Get], list[Callable[[], Await
     peers = {
         "azure-core pipeline (aiohttp)": lambda: _peers.azure_loopback(url),
         "corehttp pipeline (aiohttp)": lambda: _peers.corehttp_loopback(url),
+        "pipework (httpx-aiohttp transport)": lambda: _peers.pipework_on_httpx_aiohttp(url, LIMITS),
         "httpx-retries (httpx)": lambda: _peers.httpx_retries(
             httpx.AsyncHTTPTransport(limits=LIMITS), url + "/", LIMITS
         ),
