@@ -32,6 +32,8 @@ from ..pipeline._context import CONTEXT_KEY, CallContext
 from ..pipeline._deadline import passed
 from ._aiohttp_wire import (
     FAILURES,
+    MAX_HEADERS,
+    MAX_LINE,
     Body,
     encode_head,
     exchange,
@@ -109,6 +111,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             trust_env=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             request_class=_Request,
+            max_line_size=MAX_LINE,
+            max_field_size=MAX_LINE,
+            max_headers=MAX_HEADERS,
         )
         self._origins.clear()  # built on the loop of the session closed before (if any)
         self._targets.clear()

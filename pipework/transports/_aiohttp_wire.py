@@ -28,6 +28,8 @@ from ..pipeline._deadline import passed
 
 __all__ = [
     "CHUNK",
+    "MAX_HEADERS",
+    "MAX_LINE",
     "FAILURES",
     "Body",
     "encode_head",
@@ -38,6 +40,12 @@ __all__ = [
 ]
 
 CHUNK = 64 * 1024
+
+MAX_LINE = 64 * 1024
+"""The longest status line or header aiohttp's parser takes here. aiohttp's default is 8 KiB: a 10 KB
+Content-Security-Policy or cookie that httpx's transport takes (up to its 100 KiB head) would fail."""
+MAX_HEADERS = 128
+"""The most header lines a response may have (aiohttp's default)."""
 
 _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     # most specific first
@@ -233,6 +241,9 @@ async def exchange(
             read_until_eof=True,  # a body with no length ends when the server closes (as in ClientSession)
             auto_decompress=False,
             read_timeout=timeout.sock_read,
+            max_line_size=MAX_LINE,
+            max_field_size=MAX_LINE,
+            max_headers=MAX_HEADERS,
         )
         protocol.transport.write(data)
         protocol.start_timeout()  # sock_read counts from the end of the request, as in ClientSession

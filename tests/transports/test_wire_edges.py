@@ -410,3 +410,18 @@ async def test_idle_connection_closed_by_the_server(make_transport: MakeTranspor
             second = await client.get("/")
     assert (first.content, second.content) == (b"ok", b"ok")
     assert len(set(script.ports)) == 2
+
+
+@pytest.mark.parametrize("upload", [False, True], ids=["direct", "session"])
+async def test_long_header_line_is_taken(make_transport: MakeTransport, upload: bool) -> None:
+    """A 20 KB header (a big Content-Security-Policy or cookie) is taken as httpx's transport takes it (aiohttp's
+    own 8 KiB default would refuse it), on both of AiohttpTransport's paths; the connection is reused."""
+    policy = b"default-src " + b"x" * 20_000
+    script = Script(
+        always(b"HTTP/1.1 200 OK\r\nContent-Security-Policy: " + policy + b"\r\nContent-Length: 2\r\n\r\nok")
+    )
+    with raw_server(script) as url:
+        responses = await _twice(url, make_transport, method="POST" if upload else "GET", upload=upload)
+    assert [(r.status_code, r.content) for r in responses] == [(200, b"ok")] * 2
+    assert all(r.headers["content-security-policy"].encode() == policy for r in responses)
+    assert len(set(script.ports)) == 1
