@@ -72,7 +72,9 @@ class FileStream(httpx.AsyncByteStream):
         self.file.seek(self.start)
         left = self.length
         while left is None or left > 0:
-            chunk = await anyio.to_thread.run_sync(self.file.read, CHUNK if left is None else min(CHUNK, left))
+            chunk = await anyio.to_thread.run_sync(
+                self.file.read, CHUNK if left is None else min(CHUNK, left)
+            )
             if not chunk:
                 return
             if left is not None:

@@ -34,7 +34,9 @@ def serve(
     import uvicorn
 
     if ssl_keyfile is not None and ssl_certfile is None:
-        raise ValueError("serve(ssl_keyfile=...) needs ssl_certfile= too (the certificate the key belongs to)")
+        raise ValueError(
+            "serve(ssl_keyfile=...) needs ssl_certfile= too (the certificate the key belongs to)"
+        )
     # Port 0 lets the OS pick a free port. (Handing uvicorn a pre-bound socket instead leaves Nagle on for
     # its connections: every response then waits ~40 ms for a delayed ACK.)
     config = uvicorn.Config(

@@ -70,7 +70,8 @@ def create_transport(
     trust_env: bool = True,
     local_address: str | None = None,
 ) -> httpx.AsyncBaseTransport:
-    """Build the default `httpx.AsyncHTTPTransport` (runs on asyncio and trio).
+    """Build the default transport: an `httpx.AsyncHTTPTransport` (runs on asyncio and trio) with a cheaper pool
+    and redacted parser errors (see `_HTTPTransport`).
 
     Everything environment-derived (CA bundle variables; with `trust_env` and no `proxy`, the proxy
     variables HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY) is read here, once, never per request. When the

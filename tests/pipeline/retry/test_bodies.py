@@ -84,7 +84,9 @@ async def test_file_upload_declares_its_length(
         assert "transfer-encoding" not in seen
 
 
-async def test_file_upload_sends_the_length_it_declared(server: Server, clock: VirtualClock, tmp_path: Path) -> None:
+async def test_file_upload_sends_the_length_it_declared(
+    server: Server, clock: VirtualClock, tmp_path: Path
+) -> None:
     """A file that grows after the request was built sends what it declared, not a body longer than its header."""
     url, app = server
     path = app.script(200)
@@ -106,7 +108,9 @@ async def test_chunked_file_upload_when_asked(server: Server, clock: VirtualCloc
     url, app = server
     path = app.script(200)
     async with AsyncPipelineClient(url) as client:
-        response = await client.put(path, content=io.BytesIO(b"abc" * 100), headers={"Transfer-Encoding": "chunked"})
+        response = await client.put(
+            path, content=io.BytesIO(b"abc" * 100), headers={"Transfer-Encoding": "chunked"}
+        )
     assert response.status_code == 200
     [seen] = app.headers[path.strip("/")]
     assert seen["transfer-encoding"] == "chunked"
