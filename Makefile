@@ -13,6 +13,7 @@ $(BIN)/.installed: pyproject.toml
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check pipework tests benchmarks examples
+	$(BIN)/ruff format --check --quiet pipework tests benchmarks examples
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
