@@ -20,6 +20,7 @@ from .._exceptions import ConfigurationError, InsecureTransportError
 from .._redact import redact_url
 from .._time import MonotonicClock, clock
 from ..pipeline._base import CallNext
+from ..pipeline._headers import set_header
 from ..pipeline._redirect import credentials_allowed
 from ._challenge import claims_from_challenges, parse_challenges
 from ._credentials import AccessToken, SyncTokenCredential, TokenCredential
@@ -140,7 +141,7 @@ class BearerTokenPolicy:
             )
         cache = self._cache
         token = cache[0] if cache is not None and unix_now() < cache[1] else await self._current_token()
-        request.headers["Authorization"] = "Bearer " + token.token
+        set_header(request.headers, b"Authorization", b"authorization", "Bearer " + token.token)
         replayable = is_replayable(request)  # before sending: a transport may read the body into memory
         response = await call_next(request)
         if response.status_code != 401 or "www-authenticate" not in response.headers:
@@ -186,7 +187,7 @@ class BearerTokenPolicy:
             return False
         _LOGGER.info("401 with a Bearer challenge: requesting a new token, resending once")
         token = await self._refresh(None, fallback=False)
-        request.headers["Authorization"] = "Bearer " + token.token
+        set_header(request.headers, b"Authorization", b"authorization", "Bearer " + token.token)
         return True
 
     async def authorize_request(
@@ -201,7 +202,7 @@ class BearerTokenPolicy:
         """
         async with self._lock():
             token = await self._fetch(claims=claims, tenant_id=tenant_id)
-        request.headers["Authorization"] = "Bearer " + token.token
+        set_header(request.headers, b"Authorization", b"authorization", "Bearer " + token.token)
 
     async def _current_token(self) -> AccessToken:
         cache = self._cache

@@ -9,7 +9,7 @@ import httpx
 from .._exceptions import ConfigurationError
 from ._base import SansIOPolicy
 
-__all__ = ["HeadersPolicy", "has_header"]
+__all__ = ["HeadersPolicy", "add_header", "has_header", "set_header"]
 
 
 class HeadersPolicy(SansIOPolicy):
@@ -52,6 +52,19 @@ def add_header(headers: httpx.Headers, name: bytes, lower_name: bytes, value: st
     """Append a header the caller knows is absent (`has_header` said so): `headers[name] = value` without
     httpx's second scan for existing entries. Encoded as httpx encodes a set value."""
     headers._list.append((name, lower_name, value.encode(headers._encoding or "utf-8")))
+
+
+def set_header(headers: httpx.Headers, name: bytes, lower_name: bytes, value: str) -> None:
+    """`headers[name] = value` (the first entry of that name replaced, any others dropped, else appended)
+    without httpx's re-derivation of the headers' encoding on every set. Encoded as `add_header` does."""
+    encoded = (name, lower_name, value.encode(headers._encoding or "utf-8"))
+    entries = headers._list
+    for index, (_, key, _) in enumerate(entries):
+        if key == lower_name:
+            entries[index] = encoded
+            entries[index + 1 :] = [entry for entry in entries[index + 1 :] if entry[1] != lower_name]
+            return
+    entries.append(encoded)
 
 
 def has_header(headers: httpx.Headers, lower_name: bytes) -> bool:

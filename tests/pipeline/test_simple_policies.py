@@ -213,3 +213,20 @@ def test_hook_that_is_not_callable_is_rejected() -> None:
     """A non-callable hook is a ConfigurationError naming the argument."""
     with pytest.raises(ConfigurationError, match="raw_response_hook"):
         CustomHookPolicy(raw_response_hook="nope")  # type: ignore[arg-type]
+
+
+def test_set_header_replaces_as_httpx_does() -> None:
+    """set_header: the first entry of the name replaced (any case), later ones dropped, else appended; the
+    result is what `headers[name] = value` gives."""
+    from pipework.pipeline._headers import set_header
+
+    for given in (
+        [],
+        [("Accept", "a")],
+        [("authorization", "old"), ("Accept", "a"), ("AUTHORIZATION", "older")],
+    ):
+        ours, theirs = httpx.Headers(given), httpx.Headers(given)
+        set_header(ours, b"Authorization", b"authorization", "Bearer new")
+        theirs["Authorization"] = "Bearer new"
+        assert ours.multi_items() == theirs.multi_items()
+        assert ours.get_list("authorization") == ["Bearer new"]

@@ -131,6 +131,8 @@ CASES: list[Case] = [
     ("KeyCredential", lambda: KeyCredential(5), "key"),  # type: ignore[arg-type]
     ("KeyCredentialPolicy", lambda: KeyCredentialPolicy("k", "x-api-key"), "credential"),  # type: ignore[arg-type]
     ("KeyCredentialPolicy", lambda: KeyCredentialPolicy(KeyCredential("k"), ""), "header_name"),
+    ("KeyCredentialPolicy", lambda: KeyCredentialPolicy(KeyCredential("k"), "x api key"), "header_name"),
+    ("KeyCredentialPolicy", lambda: KeyCredentialPolicy(KeyCredential("k"), "x-clé"), "header_name"),
     ("NetworkTraceLoggingPolicy", lambda: NetworkTraceLoggingPolicy(max_body_bytes=-1), "max_body_bytes"),
     ("ObservabilityHooks", lambda: ObservabilityHooks(on_retry=5), "on_retry"),  # type: ignore[arg-type]
     ("Pipeline", lambda: Pipeline("transport"), "transport"),  # type: ignore[arg-type]
