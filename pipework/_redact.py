@@ -162,7 +162,8 @@ def _redact_value(value: object) -> object:
 
 # A bytes or str literal as repr() writes it, possibly inside bytearray(...): how HTTP parsers (h11, aiohttp's)
 # quote the header line, value or status line they refused.
-_LITERAL = re.compile(r"""(?:bytearray\()?b?(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")\)?""")
+# (Not after a letter: the apostrophe of "Can't" opens no literal.)
+_LITERAL = re.compile(r"""(?<![A-Za-z0-9])(?:bytearray\()?b?(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")\)?""")
 _FIELD = re.compile(r"[-!#$%&*+.^_`|~0-9A-Za-z]+")
 _CARET = re.compile(r"\n\s*\^\s*(?=\n|$)")  # aiohttp's pointer line under the quoted input
 

@@ -73,8 +73,12 @@ def test_scrub_keeps_what_is_not_quoted() -> None:
     line = ValueError("illegal header line: bytearray(b'Set-Cookie: sid=abc')")
     value = ValueError("Illegal header value b'Bearer abc\\n'")
     plain = ValueError("Only Transfer-Encoding: chunked is supported")
-    for exc in (line, value, plain):
+    prose = ValueError("Can't send data when our state is ERROR; isn't it 'closed'?")
+    for exc in (line, value, plain, prose):
         scrub_protocol_error(exc, [(b"Authorization", b"Bearer abc\n")])
     assert str(line) == "illegal header line: 'Set-Cookie: REDACTED'"
     assert str(value) == "Illegal header value 'Authorization: REDACTED'"
     assert str(plain) == "Only Transfer-Encoding: chunked is supported"
+    assert str(prose).startswith(
+        "Can't send data when our state is ERROR; isn't it "
+    )  # apostrophes open nothing
