@@ -28,8 +28,9 @@ class _HTTPTransport(httpx.AsyncHTTPTransport):
 
     The pool is httpcore's with its per-request bookkeeping done in one pass (`_pool.Pool`). h11 quotes the
     header line or value it refuses ("Illegal header value b'Bearer ...'"): that text is redacted, the
-    header's name kept (`scrub_protocol_error`), in the error and in those it was raised from. On trio, httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) as `ConnectError('')`:
-    the reason sits three causes down. An error without text is given its first cause's,
+    header's name kept (`scrub_protocol_error`), in the error and in those it was raised from. On trio,
+    httpcore reports a failed TLS handshake (an unknown CA, a wrong host name) as `ConnectError('')`: the
+    reason sits three causes down. An error without text is given its first cause's,
     "SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] ...", its type unchanged.
     """
 
