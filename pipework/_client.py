@@ -14,7 +14,7 @@ from ._body import bodiless_request, declare_length, request_content
 from ._chain import base_url_of, default_policies, place_around_retry
 from ._exceptions import ConfigurationError
 from ._redact import redact_url
-from ._verbs import TimeoutTypes, Verbs
+from ._verbs import TimeoutTypes, Verbs, pop_request_parts, same_parameters_as
 from .observability import DistributedTracingPolicy, HttpLoggingPolicy, ObservabilityHooks
 from .observability._wiring import observability_policies
 from .pipeline import (
@@ -260,34 +260,17 @@ class AsyncPipelineClient(Verbs[Coroutine[Any, Any, httpx.Response]]):
         )
         return await self.send(request, **options)
 
+    @same_parameters_as(request)
     @asynccontextmanager
     async def stream(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
+        self, method: str, url: httpx.URL | str, **arguments: Any
     ) -> AsyncIterator[httpx.Response]:
-        """`async with client.stream("GET", url) as response:` — the body is streamed, closed on exit."""
-        request = self.build_request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            timeout=timeout,
-        )
-        response = await self.send(request, stream=True, **options)
+        """`async with client.stream("GET", url) as response:` — the body is streamed, closed on exit.
+
+        Takes `request()`'s arguments. Raises as `send()` does.
+        """
+        request = self.build_request(method, url, **pop_request_parts(arguments))
+        response = await self.send(request, stream=True, **arguments)
         try:
             yield response
         finally:

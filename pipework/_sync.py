@@ -8,12 +8,11 @@ chunk at a time.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar, Unpack
+from typing import Any, Self, Unpack
 
 import anyio
 import anyio.from_thread
@@ -22,26 +21,10 @@ import httpx
 from ._client import AsyncPipelineClient
 from ._portal import PortalByteStream, PortalOwner, refuse_inside_event_loop
 from ._redact import redact_url
-from ._verbs import TimeoutTypes, Verbs
+from ._verbs import Verbs, pop_request_parts, same_parameters_as
 from .pipeline import CallOptions, Pipeline
 
 __all__ = ["PipelineClient"]
-
-_P = ParamSpec("_P")
-_S = TypeVar("_S")
-_R = TypeVar("_R")
-
-
-def _same_arguments_as(
-    source: Callable[_P, Any],
-) -> Callable[[Callable[Concatenate[_S, ...], _R]], Callable[Concatenate[_S, _P], _R]]:
-    """Give `__init__(self, *args, **kwargs)` the parameters of `source` (type checkers and `help()`)."""
-
-    def mirror(init: Callable[Concatenate[_S, ...], _R]) -> Callable[Concatenate[_S, _P], _R]:
-        init.__signature__ = inspect.signature(source.__init__)  # type: ignore[attr-defined]
-        return init
-
-    return mirror
 
 
 class PipelineClient(Verbs[httpx.Response]):
@@ -63,7 +46,7 @@ class PipelineClient(Verbs[httpx.Response]):
         RuntimeError: a call from inside a running event loop (use AsyncPipelineClient there), or after close.
     """
 
-    @_same_arguments_as(AsyncPipelineClient)
+    @same_parameters_as(AsyncPipelineClient.__init__)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._async = AsyncPipelineClient(*args, **kwargs)
         self._owner = PortalOwner(self._async.aclose, type(self).__name__)
@@ -119,58 +102,18 @@ class PipelineClient(Verbs[httpx.Response]):
             assert token is not None
             response.stream = PortalByteStream(token, stream)
 
-    def request(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> httpx.Response:
+    @same_parameters_as(AsyncPipelineClient.request)
+    def request(self, *args: Any, **kwargs: Any) -> httpx.Response:
         """Build and send a request (one hop into the loop); the body is read. Raises as `send()` does."""
-        call = partial(
-            self._async.request,
-            method,
-            url,
-            params=params,
-            headers=headers,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            timeout=timeout,
-            **options,
-        )
-        response: httpx.Response = self._run("request", call)
+        response: httpx.Response = self._run("request", partial(self._async.request, *args, **kwargs))
         return response
 
+    @same_parameters_as(AsyncPipelineClient.request)
     @contextmanager
-    def stream(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Iterator[httpx.Response]:
+    def stream(self, method: str, url: httpx.URL | str, **arguments: Any) -> Iterator[httpx.Response]:
         """`with client.stream("GET", url) as response:` — iter_bytes/iter_lines/read pull through the loop."""
-        request = self._async.build_request(
-            method, url, params=params, headers=headers, content=content, data=data, files=files, json=json,
-            timeout=timeout,
-        )  # fmt: skip
-        response = self.send(request, stream=True, **options)
+        request = self._async.build_request(method, url, **pop_request_parts(arguments))
+        response = self.send(request, stream=True, **arguments)
         try:
             yield response
         finally:

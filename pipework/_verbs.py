@@ -6,16 +6,41 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar, Unpack
+import inspect
+from collections.abc import Callable
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, Unpack
 
 import httpx
 
 from .pipeline import CallOptions
 
-__all__ = ["TimeoutTypes", "Verbs"]
+__all__ = ["TimeoutTypes", "Verbs", "pop_request_parts", "same_parameters_as"]
 
 TimeoutTypes = httpx.Timeout | float | None
 R = TypeVar("R")
+_P = ParamSpec("_P")
+_S = TypeVar("_S")
+
+_PARTS = ("params", "headers", "content", "data", "files", "json", "timeout")
+"""`build_request`'s keyword arguments: what `request()`/`stream()` take besides the per-call options."""
+
+
+def same_parameters_as(
+    source: Callable[Concatenate[Any, _P], Any],
+) -> Callable[[Callable[Concatenate[_S, ...], R]], Callable[Concatenate[_S, _P], R]]:
+    """Give a method written `(self, *args, **kwargs)` the parameters of the method `source`, for type checkers
+    and `help()`: one parameter list, written once, where the method forwards to `source` or mirrors it."""
+
+    def mirror(method: Callable[Concatenate[_S, ...], R]) -> Callable[Concatenate[_S, _P], R]:
+        method.__signature__ = inspect.signature(source)  # type: ignore[attr-defined]
+        return method
+
+    return mirror
+
+
+def pop_request_parts(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Take `build_request`'s keyword arguments out of `arguments`, leaving the per-call options."""
+    return {name: arguments.pop(name) for name in _PARTS if name in arguments}
 
 
 class Verbs(Generic[R]):
@@ -23,22 +48,8 @@ class Verbs(Generic[R]):
 
     __slots__ = ()
 
-    def request(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        *,
-        params: Any = None,
-        headers: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        timeout: TimeoutTypes | None = None,
-        **options: Unpack[CallOptions],
-    ) -> R:
-        """Build and send a request (defined by each client)."""
-        raise NotImplementedError
+    request: Callable[..., R]
+    """Build and send a request: each client's own `request()` (its parameters are AsyncPipelineClient's)."""
 
     def get(self, url: httpx.URL | str, *, params: Any = None, headers: Any = None,
             timeout: TimeoutTypes | None = None, **options: Unpack[CallOptions]) -> R:  # fmt: skip

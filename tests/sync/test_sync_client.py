@@ -18,6 +18,7 @@ from pipework import (
     PipelineClient,
     ResourceNotFoundError,
     RetryConfig,
+    _verbs,
     raise_for_status,
 )
 from pipework.auth import AccessToken, StaticTokenCredential
@@ -32,6 +33,16 @@ def test_constructor_takes_exactly_the_async_clients_arguments() -> None:
     async_ = list(inspect.signature(AsyncPipelineClient).parameters)
     assert sync == async_
     assert "retry_policy" in sync
+
+
+def test_request_and_stream_take_exactly_the_async_request_arguments() -> None:
+    """request()/stream() of both clients show one parameter list (AsyncPipelineClient.request's) to help()."""
+    expected = list(inspect.signature(AsyncPipelineClient.request).parameters)
+    for method in (PipelineClient.request, PipelineClient.stream, AsyncPipelineClient.stream):
+        assert list(inspect.signature(method).parameters) == expected
+    assert {"params", "content", "timeout", "options"} <= set(expected)
+    parts = [name for name in inspect.signature(AsyncPipelineClient.build_request).parameters][3:]
+    assert list(_verbs._PARTS) == parts  # what stream() hands build_request, the rest being per-call options
 
 
 def test_bad_argument_raises_at_construction() -> None:
